@@ -1,6 +1,10 @@
 #include "art/crypto/backend.h"
 
 #include <openssl/err.h>
+#if !defined(OPENSSL_IS_BORINGSSL)
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#endif
 
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +61,30 @@ absl::StatusOr<UniqueEvpPkey> NewRawPrivateKey(int type, ByteSpan private_key,
     return BackendError(absl::StatusCode::kInternal, "cannot build a key pair from a private key");
   }
   return key;
+}
+
+UniqueEvpPkey NewRawPublicKey(int type, ByteSpan public_key) {
+  // Key-import contexts, made once per type. An import initialises the context it runs on, so each
+  // call imports with a duplicate (duplicating only reads the template).
+  static const EVP_PKEY_CTX* const x25519 = EVP_PKEY_CTX_new_from_name(nullptr, "X25519", nullptr);
+  static const EVP_PKEY_CTX* const ed25519 =
+      EVP_PKEY_CTX_new_from_name(nullptr, "ED25519", nullptr);
+  const EVP_PKEY_CTX* import_template = type == EVP_PKEY_X25519 ? x25519 : ed25519;
+  if (import_template == nullptr) return nullptr;
+  UniqueEvpPkeyContext context(EVP_PKEY_CTX_dup(import_template));
+  // OSSL_PARAM holds non-const pointers but the import only reads the key.
+  OSSL_PARAM parameters[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                        const_cast<uint8_t*>(public_key.data()), public_key.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  EVP_PKEY* key = nullptr;
+  if (context == nullptr || EVP_PKEY_fromdata_init(context.get()) != 1 ||
+      EVP_PKEY_fromdata(context.get(), &key, EVP_PKEY_PUBLIC_KEY, parameters) != 1) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  return UniqueEvpPkey(key);
 }
 #endif
 

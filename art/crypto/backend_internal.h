@@ -79,6 +79,10 @@ const SecretBytes& EmptySecretBytes();
 // writes the public key that OpenSSL computes from it into |public_key| (32 bytes).
 absl::StatusOr<UniqueEvpPkey> NewRawPrivateKey(int type, ByteSpan private_key,
                                                absl::Span<uint8_t> public_key);
+
+// An EVP_PKEY of |type| (EVP_PKEY_X25519 or EVP_PKEY_ED25519) holding the raw |public_key|, or null.
+// Thread-safe, and cheaper than EVP_PKEY_new_raw_public_key, which fetches the algorithm every call.
+UniqueEvpPkey NewRawPublicKey(int type, ByteSpan public_key);
 #endif
 
 }  // namespace art::crypto_internal

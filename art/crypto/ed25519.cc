@@ -124,8 +124,8 @@ bool SignWithBackend(const Ed25519PrivateKey::Impl& impl, ByteSpan message,
 }
 
 bool VerifyWithBackend(ByteSpan public_key, ByteSpan message, ByteSpan signature) {
-  crypto_internal::UniqueEvpPkey key(
-      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));
+  crypto_internal::UniqueEvpPkey key =
+      crypto_internal::NewRawPublicKey(EVP_PKEY_ED25519, public_key);
   crypto_internal::UniqueEvpMdContext context(EVP_MD_CTX_new());
   return key != nullptr && context != nullptr &&
          EVP_DigestVerifyInit(context.get(), nullptr, nullptr, nullptr, key.get()) == 1 &&

@@ -43,8 +43,12 @@ struct X25519PrivateKey::Impl {
   SecretBytes secret;
 #if !defined(OPENSSL_IS_BORINGSSL)
   // Built once from the scalar (which also computes the public key), so Agree() imports nothing of
-  // ours. EVP_PKEY is reference counted and safe to derive from in several threads at once.
+  // ours.
   crypto_internal::UniqueEvpPkey key;
+  // A derive context on |key|, initialised once. Agree() duplicates it (~0.1 us) rather than build a
+  // new one (~3 us, as that fetches the algorithm again); duplicating only reads it, so threads may
+  // do it at the same time.
+  crypto_internal::UniqueEvpPkeyContext derive_template;
 #endif
 };
 
@@ -77,6 +81,11 @@ absl::StatusOr<std::shared_ptr<const X25519PrivateKey::Impl>> MakeImpl(
       crypto_internal::NewRawPrivateKey(EVP_PKEY_X25519, secret, absl::MakeSpan(*public_key));
   if (!key.ok()) return key.status();
   impl->key = *std::move(key);
+  impl->derive_template.reset(EVP_PKEY_CTX_new(impl->key.get(), nullptr));
+  if (impl->derive_template == nullptr || EVP_PKEY_derive_init(impl->derive_template.get()) != 1) {
+    return crypto_internal::BackendError(absl::StatusCode::kInternal,
+                                         "X25519: cannot set up key agreement");
+  }
   return impl;
 }
 
@@ -84,12 +93,12 @@ absl::StatusOr<std::shared_ptr<const X25519PrivateKey::Impl>> MakeImpl(
 // which OpenSSL refuses.
 bool AgreeWithBackend(const X25519PrivateKey::Impl& impl, ByteSpan peer_public_key,
                       absl::Span<uint8_t> shared_secret) {
-  crypto_internal::UniqueEvpPkey peer(EVP_PKEY_new_raw_public_key(
-      EVP_PKEY_X25519, nullptr, peer_public_key.data(), peer_public_key.size()));
-  crypto_internal::UniqueEvpPkeyContext context(EVP_PKEY_CTX_new(impl.key.get(), nullptr));
+  crypto_internal::UniqueEvpPkey peer =
+      crypto_internal::NewRawPublicKey(EVP_PKEY_X25519, peer_public_key);
+  crypto_internal::UniqueEvpPkeyContext context(EVP_PKEY_CTX_dup(impl.derive_template.get()));
   size_t shared_secret_size = shared_secret.size();
   // validate_peer = 0: ValidateX25519PublicKey has already applied our stricter rules.
-  return peer != nullptr && context != nullptr && EVP_PKEY_derive_init(context.get()) == 1 &&
+  return peer != nullptr && context != nullptr &&
          EVP_PKEY_derive_set_peer_ex(context.get(), peer.get(), /*validate_peer=*/0) == 1 &&
          EVP_PKEY_derive(context.get(), shared_secret.data(), &shared_secret_size) == 1 &&
          shared_secret_size == kX25519KeySize;

@@ -1,0 +1,132 @@
+// Behaviour of the member side of the protocol: setup, join, update, add (Welcome), remove and
+// application messages, with every member checked to agree.
+#include "art/protocol/member_group.h"
+
+#include <gtest/gtest.h>
+
+#include "art/testing/group_fixture.h"
+
+namespace art {
+namespace {
+
+using ::art::testing::SimulatedGroup;
+using ::art::testing::TestTenant;
+using ::art::testing::ValueOrDie;
+
+std::string Text(const SecretBytes& bytes) { return std::string(bytes.data(), bytes.data() + bytes.size()); }
+
+class MemberGroupTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(MemberGroupTest, EveryMemberAgreesAfterSetupAndEachKindOfCommit) {
+  TestTenant tenant;
+  auto group = ValueOrDie(SimulatedGroup::Create(tenant, GetParam()));
+  EXPECT_TRUE(group->AllAgree());
+  EXPECT_EQ(group->service_view().epoch(), 0u);
+
+  const LeafIndex last = static_cast<LeafIndex>(GetParam() - 1);
+  ASSERT_TRUE(group->Update(last).ok());
+  EXPECT_TRUE(group->AllAgree());
+  ASSERT_TRUE(group->Update(0).ok());
+  EXPECT_TRUE(group->AllAgree());
+  ASSERT_TRUE(group->Add(last, "newcomer").ok());  // Appends.
+  EXPECT_TRUE(group->AllAgree());
+  EXPECT_EQ(group->service_view().tree().leaf_count(), static_cast<uint32_t>(GetParam() + 1));
+  if (GetParam() > 1) {
+    ASSERT_TRUE(group->Remove(0, last).ok());
+    EXPECT_TRUE(group->AllAgree());
+    EXPECT_EQ(group->seats().count(last), 0u);
+    ASSERT_TRUE(group->Add(0, "reuses-the-blank-leaf").ok());
+    EXPECT_TRUE(group->AllAgree());
+    EXPECT_EQ(group->group(last).public_group().tree().occupant(last)->member_id, "reuses-the-blank-leaf");
+  }
+  // The newcomer updates too, and everyone follows.
+  const LeafIndex newcomer = static_cast<LeafIndex>(GetParam());
+  ASSERT_TRUE(group->Update(newcomer).ok());
+  EXPECT_TRUE(group->AllAgree());
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, MemberGroupTest, ::testing::Values(1, 2, 3, 4, 5, 7, 8, 9, 33));
+
+TEST(MemberGroup, MessagesFlowBetweenMembersInAndOutOfOrder) {
+  TestTenant tenant;
+  auto group = ValueOrDie(SimulatedGroup::Create(tenant, 5));
+  MemberGroup& alice = group->group(0);
+  MemberGroup& bob = group->group(3);
+  std::vector<v1::ApplicationMessage> sent;
+  for (int i = 0; i < 5; ++i) {
+    sent.push_back(ValueOrDie(alice.Protect(1, AsBytes("message " + std::to_string(i)))));
+  }
+  // Delivered 4, 0, 2, 1, 3.
+  for (int i : {4, 0, 2, 1, 3}) {
+    ReceivedMessage received = ValueOrDie(bob.Unprotect(sent[i]));
+    EXPECT_EQ(Text(received.content), "message " + std::to_string(i));
+    EXPECT_EQ(received.sender_member_id, "member-0");
+    EXPECT_EQ(received.sender_leaf, 0u);
+  }
+  // A replay is refused: its key is gone.
+  EXPECT_EQ(bob.Unprotect(sent[2]).status().code(), absl::StatusCode::kInvalidArgument);
+  // Another member reads them too.
+  EXPECT_EQ(Text(ValueOrDie(group->group(1).Unprotect(sent[1])).content), "message 1");
+}
+
+TEST(MemberGroup, LateMessagesOfThePreviousEpochDecryptWithinTheRetentionTime) {
+  TestTenant tenant;
+  absl::Time now = absl::FromUnixSeconds(1'000'000);
+  tenant.mutable_config().clock = [&now] { return now; };
+  auto group = ValueOrDie(SimulatedGroup::Create(tenant, 4));
+  v1::ApplicationMessage late = ValueOrDie(group->group(1).Protect(1, AsBytes("late")));
+  v1::ApplicationMessage later = ValueOrDie(group->group(1).Protect(1, AsBytes("later")));
+  ASSERT_TRUE(group->Update(2).ok());
+  EXPECT_EQ(Text(ValueOrDie(group->group(0).Unprotect(late)).content), "late");
+  now += absl::Minutes(11);
+  EXPECT_EQ(group->group(0).Unprotect(later).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(MemberGroup, ExportedSecretsAgreeAndChangeWithTheEpoch) {
+  TestTenant tenant;
+  auto group = ValueOrDie(SimulatedGroup::Create(tenant, 3));
+  SecretBytes first = ValueOrDie(group->group(0).Export("media", AsBytes("call-1"), 32));
+  EXPECT_EQ(first, ValueOrDie(group->group(2).Export("media", AsBytes("call-1"), 32)));
+  EXPECT_NE(first, ValueOrDie(group->group(2).Export("media", AsBytes("call-2"), 32)));
+  ASSERT_TRUE(group->Update(1).ok());
+  EXPECT_NE(first, ValueOrDie(group->group(0).Export("media", AsBytes("call-1"), 32)));
+}
+
+TEST(MemberGroup, NewcomersAndTaintedMembersAreAskedToUpdateFirst) {
+  TestTenant tenant;
+  auto group = ValueOrDie(SimulatedGroup::Create(tenant, 4));
+  // Setup leaves were keyed by the creator.
+  EXPECT_TRUE(group->group(2).ShouldUpdateBeforeSending());
+  EXPECT_TRUE(group->group(0).ShouldUpdateBeforeSending());  // Its sibling leaf 1 is tainted.
+  ASSERT_TRUE(group->Update(1).ok());
+  EXPECT_FALSE(group->group(0).ShouldUpdateBeforeSending());
+  EXPECT_FALSE(group->group(1).ShouldUpdateBeforeSending());
+  ASSERT_TRUE(group->Add(0, "newcomer").ok());
+  EXPECT_TRUE(group->group(4).ShouldUpdateBeforeSending());
+  ASSERT_TRUE(group->Update(4).ok());
+  // Its sibling subtree (leaves 0-3) still holds setup leaves 2 and 3, keyed by the creator.
+  EXPECT_TRUE(group->group(4).ShouldUpdateBeforeSending());
+  ASSERT_TRUE(group->Update(2).ok());
+  ASSERT_TRUE(group->Update(3).ok());
+  EXPECT_FALSE(group->group(4).ShouldUpdateBeforeSending());
+}
+
+TEST(MemberGroup, RemovedMemberBecomesInactiveAndItsBlankLeafKeyIsDroppedLater) {
+  TestTenant tenant;
+  auto group = ValueOrDie(SimulatedGroup::Create(tenant, 4));
+  MemberGroup removed_view = group->group(1);
+  ASSERT_TRUE(group->Remove(2, 1).ok());
+  // The blank leaf still holds the remover's key, tainted by the remover.
+  const PublicTree& tree = group->service_view().tree();
+  EXPECT_EQ(tree.occupant(1), nullptr);
+  EXPECT_NE(tree.key(LeafToNode(1)), nullptr);
+  EXPECT_EQ(tree.keyed_by(1), 2u);
+  // Its sibling's update drops it: the parent copies leaf 0's key.
+  ASSERT_TRUE(group->Update(0).ok());
+  EXPECT_EQ(group->service_view().tree().key(LeafToNode(1)), nullptr);
+  EXPECT_EQ(*group->service_view().tree().key(1), *group->service_view().tree().key(0));
+  EXPECT_TRUE(group->AllAgree());
+}
+
+}  // namespace
+}  // namespace art
