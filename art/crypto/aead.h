@@ -14,8 +14,8 @@ absl::StatusOr<Bytes> Aes256GcmSeal(ByteSpan key, ByteSpan nonce, ByteSpan addit
                                     ByteSpan plaintext);
 
 // Decrypts ciphertext || tag. Returns INVALID_ARGUMENT for wrong key or nonce sizes, and
-// PERMISSION_DENIED ("AEAD authentication failed") when the tag does not verify; no plaintext is
-// released in that case.
+// PERMISSION_DENIED ("AEAD authentication failed") when the tag does not verify (or the input is
+// shorter than a tag); no plaintext is released in that case.
 absl::StatusOr<SecretBytes> Aes256GcmOpen(ByteSpan key, ByteSpan nonce, ByteSpan additional_data,
                                           ByteSpan ciphertext_and_tag);
 

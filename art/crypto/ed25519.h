@@ -5,6 +5,7 @@
 #define ART_CRYPTO_ED25519_H_
 
 #include <memory>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -20,6 +21,9 @@ absl::Status ValidateEd25519PublicKey(ByteSpan public_key);
 // INVALID_ARGUMENT for malformed sizes or keys and PERMISSION_DENIED when the signature is invalid.
 absl::Status Ed25519Verify(ByteSpan public_key, ByteSpan message, ByteSpan signature);
 
+// An Ed25519 private key with its public key, computed once when the key is created. Copying shares
+// the immutable backend object. One key (or copies of it) may be used from several threads at once.
+// A moved-from key has an empty seed() and its Sign() fails with FAILED_PRECONDITION.
 class Ed25519PrivateKey {
  public:
   static absl::StatusOr<Ed25519PrivateKey> Generate();

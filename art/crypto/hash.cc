@@ -23,14 +23,15 @@ constexpr size_t kSha256BlockSize = 64;
 const EVP_MD* Sha256Algorithm() { return EVP_sha256(); }
 
 bool HkdfExpandWithBackend(ByteSpan pseudorandom_key, ByteSpan info, absl::Span<uint8_t> out) {
-  return HKDF_expand(out.data(), out.size(), EVP_sha256(), pseudorandom_key.data(),
+  return HKDF_expand(out.data(), out.size(), Sha256Algorithm(), pseudorandom_key.data(),
                      pseudorandom_key.size(), DataOrEmpty(info), info.size()) == 1;
 }
 
 #else
 
-// Fetched once: OpenSSL 3's SHA256() and EVP_sha256() fetch the implementation on every call, which
-// doubles the cost of hashing 64 bytes. EVP_MD is immutable and shareable across threads.
+// Fetched once: OpenSSL 3's SHA256(), and EVP_sha256() in EVP_Digest, fetch the implementation on
+// every call, which doubles the cost of hashing 64 bytes. EVP_MD is immutable and shareable across
+// threads.
 const EVP_MD* Sha256Algorithm() {
   static const EVP_MD* const algorithm = EVP_MD_fetch(nullptr, OSSL_DIGEST_NAME_SHA2_256, nullptr);
   return algorithm;

@@ -4,6 +4,7 @@
 #define ART_CRYPTO_X25519_H_
 
 #include <memory>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -19,6 +20,8 @@ absl::Status ValidateX25519PublicKey(ByteSpan public_key);
 
 // An X25519 private key with its public key, computed once when the key is created. Copying shares
 // the immutable backend object, so a copy costs no scalar multiplication.
+// One key (or copies of it) may be used from several threads at once. A moved-from key has an empty
+// secret() and its Agree() fails with FAILED_PRECONDITION.
 class X25519PrivateKey {
  public:
   // A fresh random key pair.

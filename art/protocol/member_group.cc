@@ -477,6 +477,12 @@ absl::StatusOr<PendingCommit> MemberGroup::CreateAdd(const v1::PrekeyBundle& bun
 }
 
 absl::StatusOr<PendingCommit> MemberGroup::CreateRemove(LeafIndex leaf) const {
+  ART_ASSIGN_OR_RETURN(X25519PrivateKey fresh_key, X25519PrivateKey::Generate());
+  return CreateRemoveWithKeyForTesting(leaf, fresh_key);
+}
+
+absl::StatusOr<PendingCommit> MemberGroup::CreateRemoveWithKeyForTesting(
+    LeafIndex leaf, const X25519PrivateKey& fresh_key) const {
   if (!active_) return NotActive();
   const LeafOccupant* removed = public_group_.tree().occupant(leaf);
   if (removed == nullptr) {
@@ -486,7 +492,6 @@ absl::StatusOr<PendingCommit> MemberGroup::CreateRemove(LeafIndex leaf) const {
     return absl::InvalidArgumentError(
         "a member cannot remove itself: ask another member to commit the removal");
   }
-  ART_ASSIGN_OR_RETURN(X25519PrivateKey fresh_key, X25519PrivateKey::Generate());
   v1::Commit commit;
   commit.mutable_remove()->set_removed_leaf(leaf);
   commit.mutable_remove()->set_removed_credential_hash(ToField(removed->credential_hash));

@@ -108,6 +108,9 @@ class MemberGroup {
   absl::StatusOr<PendingCommit> CreateAdd(const v1::PrekeyBundle& bundle) const;
   // Removes the member at |leaf| (not this member).
   absl::StatusOr<PendingCommit> CreateRemove(LeafIndex leaf) const;
+  // As CreateRemove, with the fresh leaf key given: only for tests that play a remover who kept it.
+  absl::StatusOr<PendingCommit> CreateRemoveWithKeyForTesting(LeafIndex leaf,
+                                                              const X25519PrivateKey& fresh_key) const;
 
   // Installs this member's own commit once the service has accepted it.
   void ApplyPendingCommit(PendingCommit pending);

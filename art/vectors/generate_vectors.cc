@@ -358,8 +358,7 @@ absl::StatusOr<Json> MessageCase(const EpochMessageKeys& keys, const Bytes& grou
   const Sha256Digest guard_bytes =
       FixedBytes(absl::StrCat("message reuse_guard ", sender), generation);
   const ByteSpan reuse_guard(guard_bytes.data(), kReuseGuardSize);
-  SecretBytes guarded_nonce = staged.key.nonce;
-  for (size_t i = 0; i < kReuseGuardSize; ++i) guarded_nonce.data()[i] ^= reuse_guard[i];
+  const SecretBytes guarded_nonce = ApplyReuseGuard(staged.key.nonce, reuse_guard);
   const std::string plaintext =
       absl::StrCat("art test vector message from leaf ", sender, ", generation ", generation);
   const Bytes aad = EncodeMessageAad(kTenant, group_id, epoch, sender, generation, kContentType);

@@ -37,10 +37,12 @@ absl::Status CheckFieldSize(std::string_view key, size_t expected, size_t actual
                                                  " bytes, expected ", expected));
 }
 
-Json NodeListJson(const std::vector<NodeIndex>& nodes) { return Json(nodes); }
-
-std::vector<NodeIndex> NodeListFromJson(const Json& array) {
-  return array.get<std::vector<NodeIndex>>();
+SecretBytes ApplyReuseGuard(const SecretBytes& nonce, ByteSpan reuse_guard) {
+  SecretBytes guarded = nonce;
+  for (size_t i = 0; i < reuse_guard.size() && i < guarded.size(); ++i) {
+    guarded.data()[i] ^= reuse_guard[i];
+  }
+  return guarded;
 }
 
 absl::StatusOr<Json> ReadJsonFile(const std::string& path) {

@@ -11,13 +11,14 @@
 
 #include "absl/status/statusor.h"
 #include "art/crypto/bytes.h"
-#include "art/tree/tree_math.h"
+#include "art/crypto/secret_bytes.h"
 #include "nlohmann/json.hpp"
 
 namespace art {
 namespace vectors {
 
-using Json = nlohmann::json;
+// Keeps keys in insertion order, so each file reads inputs first, then outputs.
+using Json = nlohmann::ordered_json;
 
 // The format version every vector file carries.
 inline constexpr int kVectorVersion = 1;
@@ -45,9 +46,8 @@ absl::StatusOr<Bytes> HexField(const Json& object, std::string_view key);
 template <size_t N>
 absl::StatusOr<std::array<uint8_t, N>> FixedHexField(const Json& object, std::string_view key);
 
-// Node indices as a JSON array, and back.
-Json NodeListJson(const std::vector<NodeIndex>& nodes);
-std::vector<NodeIndex> NodeListFromJson(const Json& array);
+// An application message nonce with its first 4 bytes XORed with |reuse_guard| (RFC 9420).
+SecretBytes ApplyReuseGuard(const SecretBytes& nonce, ByteSpan reuse_guard);
 
 // Reads and parses a JSON file.
 absl::StatusOr<Json> ReadJsonFile(const std::string& path);
