@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -174,6 +175,9 @@ class World {
 
 struct Options {
   int members = 1000;
+  // Members besides the creator that come online and join during the demo; the rest stay offline
+  // (each join checks every member's credential, so joining all 1,000 takes minutes on 2 cores).
+  int online = 48;
   int updates = 3;
 };
 
@@ -185,8 +189,10 @@ Options ParseOptions(int argc, char** argv) {
       options.members = std::atoi(arg + 10);
     } else if (std::strncmp(arg, "--updates=", 10) == 0) {
       options.updates = std::atoi(arg + 10);
+    } else if (std::strncmp(arg, "--online=", 9) == 0) {
+      options.online = std::atoi(arg + 9);
     } else {
-      std::fprintf(stderr, "usage: core_demo [--members=N (>= 8)] [--updates=K]\n");
+      std::fprintf(stderr, "usage: core_demo [--members=N (>= 8)] [--online=K (members who join, >= 5)] [--updates=K]\n");
       std::exit(2);
     }
   }
@@ -194,7 +200,19 @@ Options ParseOptions(int argc, char** argv) {
     std::fprintf(stderr, "core_demo: --members must be 8..65535\n");
     std::exit(2);
   }
+  options.online = std::clamp(options.online, 5, options.members - 1);
   return options;
+}
+
+// The leaves that come online: those the demo's steps use (1, 2, 3, 5 and the last), then others
+// spread evenly over the tree, |options.online| in all, in increasing order.
+std::vector<LeafIndex> OnlineLeaves(const Options& options) {
+  const LeafIndex last = static_cast<LeafIndex>(options.members - 1);
+  std::set<LeafIndex> online = {1, 2, 3, 5, last};
+  for (int i = 0; static_cast<int>(online.size()) < options.online; ++i) {
+    online.insert(static_cast<LeafIndex>(1 + (static_cast<uint64_t>(i) * 7919) % last));
+  }
+  return std::vector<LeafIndex>(online.begin(), online.end());
 }
 
 // Sets up the group: provisioning, Create, the service's check, every member's join.
@@ -210,16 +228,16 @@ World SetUp(Timeline& timeline, const Options& options) {
     return OrFail("service FromSetup", PublicGroup::FromSetup(population.config().tenant_id, created.setup,
                                                               population.config().trusted_tenant_keys));
   });
-  std::vector<LeafIndex> joiners;
-  for (int leaf = 1; leaf < n; ++leaf) joiners.push_back(static_cast<LeafIndex>(leaf));
-  std::vector<MemberGroup> joined = timeline.Time("setup: every member runs JoinFromSetup", [&] {
-    return OrFail("JoinFromSetup", JoinAll(population, joiners, created.setup));
-  });
+  const std::vector<LeafIndex> joiners = OnlineLeaves(options);
+  std::vector<MemberGroup> joined =
+      timeline.Time(absl::StrCat("setup: ", joiners.size(), " members come online, JoinFromSetup"), [&] {
+        return OrFail("JoinFromSetup", JoinAll(population, joiners, created.setup));
+      });
   timeline.DetailPerMember(joiners.size());
-  std::vector<std::optional<MemberGroup>> members;
-  members.reserve(n);
-  members.emplace_back(std::move(created.group));
-  for (MemberGroup& group : joined) members.emplace_back(std::move(group));
+  std::printf("%zu of %d members came online and joined; the others stay offline\n", joiners.size(), n - 1);
+  std::vector<std::optional<MemberGroup>> members(n);
+  members[0] = std::move(created.group);
+  for (size_t i = 0; i < joiners.size(); ++i) members[joiners[i]] = std::move(joined[i]);
   return World(std::move(population), std::move(service), std::move(members));
 }
 
@@ -260,14 +278,17 @@ size_t Broadcast(Timeline& timeline, World& world, LeafIndex sender, const std::
 int Run(const Options& options) {
   Timeline timeline;
   const LeafIndex last = static_cast<LeafIndex>(options.members - 1);
-  std::printf("ART core demo: %d members, in memory, %u cores\n\n", options.members,
+  std::printf("ART core demo: %d members (%d come online), in memory, %u cores\n\n", options.members,
+              options.online + 1,
               std::thread::hardware_concurrency());
   World world = SetUp(timeline, options);
   world.CheckAgreement("setup");
 
-  // Updates from leaves spread over the tree: the creator, the middle, the last leaf, ...
+  // Updates from online leaves spread over the tree: the creator, then others up to the last leaf.
+  const std::vector<LeafIndex> online = OnlineLeaves(options);
   for (int i = 0; i < options.updates; ++i) {
-    const LeafIndex updater = static_cast<LeafIndex>((static_cast<uint64_t>(last) * i / std::max(1, options.updates - 1)) % (last + 1));
+    const LeafIndex updater =
+        i == 0 ? 0 : online[(online.size() - 1) * static_cast<size_t>(i) / std::max(1, options.updates - 1)];
     Commit(timeline, world, absl::StrCat("update by leaf ", updater), updater,
            [](MemberGroup& group) { return group.CreateUpdate(); });
     world.CheckAgreement(absl::StrCat("update by leaf ", updater));
@@ -278,7 +299,6 @@ int Run(const Options& options) {
   const LeafIndex adder = 2;
   std::unique_ptr<testing::TestMember> newcomer = world.population().tenant->NewMember("newcomer");
   const v1::PrekeyBundle bundle = newcomer->TakeBundle();
-  PendingCommit* add_pending = nullptr;
   std::optional<v1::Welcome> welcome;
   v1::Commit add_commit;
   Commit(timeline, world, "add of \"newcomer\"", adder, [&](MemberGroup& group) {
@@ -289,7 +309,6 @@ int Run(const Options& options) {
     }
     return pending;
   });
-  (void)add_pending;
   MemberGroup joined = timeline.Time("  newcomer: JoinFromWelcome", [&] {
     const v1::PublicGroupState state = world.population().tenant->PublicStateOf(world.service());
     return OrFail("JoinFromWelcome", MemberGroup::JoinFromWelcome(world.population().config(),

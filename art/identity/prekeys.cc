@@ -9,9 +9,9 @@
 namespace art {
 namespace {
 
-// Both kinds of prekey are signed over (tenant, member, kind, id, expiry, key) under one label, the
-// kind byte keeping them apart.
-enum class PrekeyKind : uint8_t { kSigned = 1, kOneTime = 2 };
+// Signed prekeys are signed over (tenant, member, kind, id, expiry, key); the kind byte leaves room
+// for other kinds of signed prekey under the same label.
+enum class PrekeyKind : uint8_t { kSigned = 1 };
 
 Bytes PrekeyContent(std::string_view tenant_id, std::string_view member_id, PrekeyKind kind,
                     uint32_t prekey_id, uint64_t expiry, ByteSpan public_key) {
@@ -55,17 +55,10 @@ absl::StatusOr<v1::SignedPrekey> SignSignedPrekey(const MemberIdentity& identity
   return prekey;
 }
 
-absl::StatusOr<v1::OneTimePrekey> SignOneTimePrekey(const MemberIdentity& identity,
-                                                    uint32_t prekey_id,
-                                                    const X25519PublicKey& public_key) {
-  Bytes content = PrekeyContent(identity.credential.tenant_id(), identity.credential.member_id(),
-                                PrekeyKind::kOneTime, prekey_id, 0, public_key);
-  ART_ASSIGN_OR_RETURN(Ed25519Signature signature,
-                       SignWithLabel(identity.signing_key, "prekey", content));
+v1::OneTimePrekey MakeOneTimePrekey(uint32_t prekey_id, const X25519PublicKey& public_key) {
   v1::OneTimePrekey prekey;
   prekey.set_prekey_id(prekey_id);
   prekey.set_public_key(ToField(public_key));
-  prekey.set_signature(ToField(signature));
   return prekey;
 }
 
@@ -85,13 +78,8 @@ absl::StatusOr<X25519PublicKey> VerifySignedPrekey(const VerifiedCredential& own
   return key;
 }
 
-absl::StatusOr<X25519PublicKey> VerifyOneTimePrekey(const VerifiedCredential& owner,
-                                                    const v1::OneTimePrekey& prekey) {
-  ART_ASSIGN_OR_RETURN(X25519PublicKey key,
-                       ParseX25519PublicKey(prekey.public_key(), "one_time_prekey.public_key"));
-  ART_RETURN_IF_ERROR(VerifyPrekeySignature(owner, PrekeyKind::kOneTime, prekey.prekey_id(), 0, key,
-                                            prekey.signature(), "one_time_prekey.signature"));
-  return key;
+absl::StatusOr<X25519PublicKey> ParseOneTimePrekey(const v1::OneTimePrekey& prekey) {
+  return ParseX25519PublicKey(prekey.public_key(), "one_time_prekey.public_key");
 }
 
 absl::StatusOr<VerifiedBundle> VerifyPrekeyBundle(
@@ -109,8 +97,7 @@ absl::StatusOr<VerifiedBundle> VerifyPrekeyBundle(
                                                                   now_unix_seconds));
   if (bundle.has_one_time_prekey()) {
     verified.one_time_prekey_id = bundle.one_time_prekey().prekey_id();
-    ART_ASSIGN_OR_RETURN(verified.one_time_prekey,
-                         VerifyOneTimePrekey(verified.credential, bundle.one_time_prekey()));
+    ART_ASSIGN_OR_RETURN(verified.one_time_prekey, ParseOneTimePrekey(bundle.one_time_prekey()));
   }
   return verified;
 }

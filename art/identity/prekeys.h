@@ -19,10 +19,11 @@ absl::StatusOr<v1::SignedPrekey> SignSignedPrekey(const MemberIdentity& identity
                                                   uint64_t expiry_unix_seconds,
                                                   const X25519PublicKey& public_key);
 
-// Signs a one-time prekey record for |public_key|.
-absl::StatusOr<v1::OneTimePrekey> SignOneTimePrekey(const MemberIdentity& identity,
-                                                    uint32_t prekey_id,
-                                                    const X25519PublicKey& public_key);
+// A one-time prekey record for |public_key|. One-time prekeys are not signed (as in X3DH): a service
+// that substitutes one can only make the add fail (the member lacks the private key), which it could
+// do anyway, while the leaf stays secret through the other four DH shares. Leaving them unsigned
+// saves one Ed25519 verification per member in every setup.
+v1::OneTimePrekey MakeOneTimePrekey(uint32_t prekey_id, const X25519PublicKey& public_key);
 
 // Verifies a signed prekey under |owner|'s IKs; checks point validity and, when |now_unix_seconds| is
 // non-zero, that it has not expired.
@@ -30,9 +31,8 @@ absl::StatusOr<X25519PublicKey> VerifySignedPrekey(const VerifiedCredential& own
                                                    const v1::SignedPrekey& prekey,
                                                    uint64_t now_unix_seconds);
 
-// Verifies a one-time prekey under |owner|'s IKs and checks point validity.
-absl::StatusOr<X25519PublicKey> VerifyOneTimePrekey(const VerifiedCredential& owner,
-                                                    const v1::OneTimePrekey& prekey);
+// Checks a one-time prekey's point validity.
+absl::StatusOr<X25519PublicKey> ParseOneTimePrekey(const v1::OneTimePrekey& prekey);
 
 // A prekey bundle whose every signature has been checked.
 struct VerifiedBundle {

@@ -7,6 +7,7 @@
 #include "art/base/status_macros.h"
 #include "art/schedule/key_schedule.h"
 #include "art/suite/labeled.h"
+#include "art/tree/partial_tree.h"
 #include "art/wire/fields.h"
 
 namespace art {
@@ -103,23 +104,18 @@ absl::StatusOr<PublicGroup> PublicGroup::FromSetup(
   if (ToField(group.tree_.tree_hash()) != setup.tree_hash()) {
     return absl::InvalidArgumentError("setup.tree_hash does not match the tree it describes");
   }
-  group.tenant_id_ = std::string(tenant_id);
-  group.group_id_ = Bytes(setup.group_id().begin(), setup.group_id().end());
-  group.epoch_ = 0;
-  Sha256Digest zero{};
-  Sha256Digest confirmed = ConfirmedTranscriptHash(zero, EncodeSetupWithoutTag(tenant_id, setup));
-  group.interim_transcript_hash_ =
-      InterimTranscriptHash(confirmed, AsBytes(setup.confirmation_tag()));
+  group.header_.tenant_id = std::string(tenant_id);
+  group.header_.group_id = Bytes(setup.group_id().begin(), setup.group_id().end());
+  group.header_.epoch = 0;
+  group.header_.interim_transcript_hash = SetupInterimTranscriptHash(tenant_id, setup);
   return group;
 }
 
 PublicGroup PublicGroup::FromCreatedSetup(std::string tenant_id, Bytes group_id, PublicTree tree,
                                           const Sha256Digest& interim_transcript_hash) {
   PublicGroup group;
-  group.tenant_id_ = std::move(tenant_id);
-  group.group_id_ = std::move(group_id);
+  group.header_ = GroupHeader{std::move(tenant_id), std::move(group_id), 0, interim_transcript_hash};
   group.tree_ = std::move(tree);
-  group.interim_transcript_hash_ = interim_transcript_hash;
   return group;
 }
 
@@ -183,21 +179,21 @@ absl::StatusOr<PublicGroup> PublicGroup::FromProto(
   if (ToField(group.tree_.tree_hash()) != state.tree_hash()) {
     return absl::InvalidArgumentError("public_group_state.tree_hash does not match its tree");
   }
-  ART_ASSIGN_OR_RETURN(group.interim_transcript_hash_,
+  ART_ASSIGN_OR_RETURN(group.header_.interim_transcript_hash,
                        FixedBytes<kSha256Size>(state.interim_transcript_hash(),
                                                "public_group_state.interim_transcript_hash"));
-  group.tenant_id_ = state.tenant_id();
-  group.group_id_ = Bytes(state.group_id().begin(), state.group_id().end());
-  group.epoch_ = state.epoch();
+  group.header_.tenant_id = state.tenant_id();
+  group.header_.group_id = Bytes(state.group_id().begin(), state.group_id().end());
+  group.header_.epoch = state.epoch();
   return group;
 }
 
 v1::PublicGroupState PublicGroup::ToProto(
     absl::FunctionRef<const v1::Credential*(LeafIndex)> credential_of) const {
   v1::PublicGroupState state;
-  state.set_tenant_id(tenant_id_);
-  state.set_group_id(std::string(group_id_.begin(), group_id_.end()));
-  state.set_epoch(epoch_);
+  state.set_tenant_id(header_.tenant_id);
+  state.set_group_id(std::string(header_.group_id.begin(), header_.group_id.end()));
+  state.set_epoch(header_.epoch);
   for (LeafIndex leaf = 0; leaf < tree_.leaf_count(); ++leaf) {
     v1::TreeLeaf* tree_leaf = state.add_leaves();
     if (tree_.occupant(leaf) != nullptr) {
@@ -213,13 +209,19 @@ v1::PublicGroupState PublicGroup::ToProto(
     const X25519PublicKey* key = tree_.key(node);
     state.add_parent_public_keys(key != nullptr ? ToField(*key) : std::string());
   }
-  state.set_interim_transcript_hash(ToField(interim_transcript_hash_));
+  state.set_interim_transcript_hash(ToField(header_.interim_transcript_hash));
   state.set_tree_hash(ToField(tree_.tree_hash()));
   return state;
 }
 
-absl::StatusOr<StagedPublicCommit> PublicGroup::StageCommit(
-    const v1::Commit& commit, absl::Span<const Ed25519PublicKey> trusted_tenant_keys) const {
+template <typename Tree>
+absl::StatusOr<StagedPublicCommit> StageCommitOn(const GroupHeader& header, const Tree& tree,
+                                                 const v1::Commit& commit,
+                                                 absl::Span<const Ed25519PublicKey> trusted_tenant_keys) {
+  const Bytes& group_id_ = header.group_id;
+  const uint64_t epoch_ = header.epoch;
+  const std::string& tenant_id_ = header.tenant_id;
+  const Sha256Digest& interim_transcript_hash_ = header.interim_transcript_hash;
   if (commit.group_id().size() != group_id_.size() ||
       !std::equal(group_id_.begin(), group_id_.end(), commit.group_id().begin())) {
     return absl::InvalidArgumentError("commit.group_id is not this group's id");
@@ -233,7 +235,7 @@ absl::StatusOr<StagedPublicCommit> PublicGroup::StageCommit(
         absl::StrCat("the group has reached its last epoch ", epoch_, "; re-create it"));
   }
   const LeafIndex signer = commit.signer_leaf();
-  const LeafOccupant* signer_occupant = tree_.occupant(signer);
+  const LeafOccupant* signer_occupant = tree.occupant(signer);
   if (signer_occupant == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("commit.signer_leaf ", signer,
                                                    " is not an occupied leaf of this group"));
@@ -243,7 +245,7 @@ absl::StatusOr<StagedPublicCommit> PublicGroup::StageCommit(
       FixedBytes<kEd25519SignatureSize>(commit.signature(), "commit.signature").status());
   ART_RETURN_IF_ERROR(
       FixedBytes<kSha256Size>(commit.confirmation_tag(), "commit.confirmation_tag").status());
-  Bytes content = EncodeCommitContent(tenant_id_, commit, tree_.tree_hash(), interim_transcript_hash_);
+  Bytes content = EncodeCommitContent(tenant_id_, commit, tree.tree_hash(), interim_transcript_hash_);
   if (!VerifyWithLabel(signer_occupant->signing_key, "commit", content, AsBytes(commit.signature()))
            .ok()) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -267,12 +269,12 @@ absl::StatusOr<StagedPublicCommit> PublicGroup::StageCommit(
       staged.type = CommitType::kAdd;
       ART_ASSIGN_OR_RETURN(VerifiedCredential added,
                            VerifyCredential(add.credential(), tenant_id_, trusted_tenant_keys));
-      if (tree_.FindMember(added.member_id) != kNoLeaf) {
+      if (tree.FindMember(added.member_id) != kNoLeaf) {
         return absl::AlreadyExistsError(
             absl::StrCat("member \"", added.member_id, "\" is already in the group"));
       }
-      const LeafIndex blank = tree_.LeftmostBlankLeaf();
-      const LeafIndex expected_leaf = blank != kNoLeaf ? blank : tree_.leaf_count();
+      const LeafIndex blank = tree.LeftmostBlankLeaf();
+      const LeafIndex expected_leaf = blank != kNoLeaf ? blank : tree.leaf_count();
       if (add.new_leaf() != expected_leaf) {
         return absl::InvalidArgumentError(absl::StrCat("commit.add.new_leaf must be ", expected_leaf,
                                                        " (the leftmost blank leaf, else the next one), got ",
@@ -295,7 +297,7 @@ absl::StatusOr<StagedPublicCommit> PublicGroup::StageCommit(
       const v1::RemoveBody& remove = commit.remove();
       staged.type = CommitType::kRemove;
       const LeafIndex removed = remove.removed_leaf();
-      const LeafOccupant* removed_occupant = tree_.occupant(removed);
+      const LeafOccupant* removed_occupant = tree.occupant(removed);
       if (removed_occupant == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat("commit.remove.removed_leaf ", removed,
                                                        " is not an occupied leaf"));
@@ -319,14 +321,15 @@ absl::StatusOr<StagedPublicCommit> PublicGroup::StageCommit(
       return absl::InvalidArgumentError("commit has no body (update, add or remove)");
   }
 
-  ART_ASSIGN_OR_RETURN(staged.tree_change, tree_.StagePath(staged.path_leaf, staged.path_keys,
-                                                           std::move(occupant), keyed_by));
+  ART_ASSIGN_OR_RETURN(staged.tree_change, StagePathOn(tree, staged.path_leaf, staged.path_keys,
+                                                       std::move(occupant), keyed_by));
+  ART_RETURN_IF_ERROR(tree.MissingNodes());
   if (ToField(staged.tree_change.tree_hash) != commit.new_tree_hash()) {
     return absl::InvalidArgumentError(
         "commit.new_tree_hash does not match the tree after applying the commit");
   }
   staged.commit_without_tag =
-      EncodeCommitWithoutTag(tenant_id_, commit, tree_.tree_hash(), interim_transcript_hash_);
+      EncodeCommitWithoutTag(tenant_id_, commit, tree.tree_hash(), interim_transcript_hash_);
   staged.confirmed_transcript_hash =
       ConfirmedTranscriptHash(interim_transcript_hash_, staged.commit_without_tag);
   staged.interim_transcript_hash = InterimTranscriptHash(staged.confirmed_transcript_hash,
@@ -334,10 +337,21 @@ absl::StatusOr<StagedPublicCommit> PublicGroup::StageCommit(
   return staged;
 }
 
+template absl::StatusOr<StagedPublicCommit> StageCommitOn<PublicTree>(
+    const GroupHeader&, const PublicTree&, const v1::Commit&, absl::Span<const Ed25519PublicKey>);
+template absl::StatusOr<StagedPublicCommit> StageCommitOn<PartialTree>(
+    const GroupHeader&, const PartialTree&, const v1::Commit&, absl::Span<const Ed25519PublicKey>);
+
 void PublicGroup::Apply(StagedPublicCommit staged) {
   tree_.Apply(std::move(staged.tree_change));
-  interim_transcript_hash_ = staged.interim_transcript_hash;
-  ++epoch_;
+  header_.interim_transcript_hash = staged.interim_transcript_hash;
+  ++header_.epoch;
+}
+
+Sha256Digest SetupInterimTranscriptHash(std::string_view tenant_id, const v1::Setup& setup) {
+  const Sha256Digest zero{};
+  const Sha256Digest confirmed = ConfirmedTranscriptHash(zero, EncodeSetupWithoutTag(tenant_id, setup));
+  return InterimTranscriptHash(confirmed, AsBytes(setup.confirmation_tag()));
 }
 
 }  // namespace art

@@ -45,6 +45,23 @@ struct StagedPublicCommit {
   Bytes commit_without_tag;
 };
 
+// The public facts of a group at one epoch, besides its tree.
+struct GroupHeader {
+  std::string tenant_id;
+  Bytes group_id;
+  uint64_t epoch = 0;
+  Sha256Digest interim_transcript_hash{};
+};
+
+// Checks |commit| against the group at |header|'s epoch with |tree| (a PublicTree, or the PartialTree
+// a service loads for this commit): group, epoch (FAILED_PRECONDITION naming the current epoch when
+// stale), signer, signature (PERMISSION_DENIED), body, indices, path length, point validity, the
+// blank-sibling copy rule and the new tree hash (INVALID_ARGUMENT). Changes nothing.
+template <typename Tree>
+absl::StatusOr<StagedPublicCommit> StageCommitOn(const GroupHeader& header, const Tree& tree,
+                                                 const v1::Commit& commit,
+                                                 absl::Span<const Ed25519PublicKey> trusted_tenant_keys);
+
 class PublicGroup {
  public:
   // An empty placeholder to assign a real group to.
@@ -71,30 +88,30 @@ class PublicGroup {
   v1::PublicGroupState ToProto(
       absl::FunctionRef<const v1::Credential*(LeafIndex)> credential_of) const;
 
-  // Checks |commit| against this epoch: group, epoch (FAILED_PRECONDITION naming the current epoch
-  // when stale), signer, signature (PERMISSION_DENIED), body, indices, path length, point validity,
-  // the blank-sibling copy rule and the new tree hash (INVALID_ARGUMENT). Changes nothing.
+  // StageCommitOn this group's header and tree.
   absl::StatusOr<StagedPublicCommit> StageCommit(
-      const v1::Commit& commit, absl::Span<const Ed25519PublicKey> trusted_tenant_keys) const;
+      const v1::Commit& commit, absl::Span<const Ed25519PublicKey> trusted_tenant_keys) const {
+    return StageCommitOn(header_, tree_, commit, trusted_tenant_keys);
+  }
 
   // Moves to the next epoch with a commit staged on this exact state.
   void Apply(StagedPublicCommit staged);
 
-  const std::string& tenant_id() const { return tenant_id_; }
-  const Bytes& group_id() const { return group_id_; }
-  uint64_t epoch() const { return epoch_; }
+  const GroupHeader& header() const { return header_; }
+  const std::string& tenant_id() const { return header_.tenant_id; }
+  const Bytes& group_id() const { return header_.group_id; }
+  uint64_t epoch() const { return header_.epoch; }
   const PublicTree& tree() const { return tree_; }
   const Sha256Digest& tree_hash() const { return tree_.tree_hash(); }
-  const Sha256Digest& interim_transcript_hash() const { return interim_transcript_hash_; }
+  const Sha256Digest& interim_transcript_hash() const { return header_.interim_transcript_hash; }
 
  private:
-
-  std::string tenant_id_;
-  Bytes group_id_;
-  uint64_t epoch_ = 0;
+  GroupHeader header_;
   PublicTree tree_;
-  Sha256Digest interim_transcript_hash_{};
 };
+
+// The interim transcript hash after a Setup (epoch 0).
+Sha256Digest SetupInterimTranscriptHash(std::string_view tenant_id, const v1::Setup& setup);
 
 // Validates a group id's size.
 absl::Status ValidateGroupId(const std::string& group_id);

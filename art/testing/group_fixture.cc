@@ -38,8 +38,7 @@ std::unique_ptr<TestMember> TestTenant::NewMember(const std::string& member_id,
   for (int i = 0; i < one_time_prekeys; ++i) {
     const uint32_t id = 100 + static_cast<uint32_t>(i);
     X25519PrivateKey one_time = ValueOrDie(X25519PrivateKey::Generate());
-    member->one_time_prekeys.push_back(
-        ValueOrDie(SignOneTimePrekey(member->identity, id, one_time.public_key())));
+    member->one_time_prekeys.push_back(MakeOneTimePrekey(id, one_time.public_key()));
     member->prekeys.one_time_prekeys.emplace(id, std::move(one_time));
   }
   credentials_[member_id] = member->identity.credential;

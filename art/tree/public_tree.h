@@ -1,9 +1,11 @@
-// The public ratchet tree of a group: who sits at each leaf, every node's X25519 public key, who else
-// knows each leaf's secret (taint), and an incrementally maintained Merkle tree hash.
+// The public ratchet tree of a group, held whole in memory (as members hold it): who sits at each
+// leaf, every node's X25519 public key, who else knows each leaf's secret (taint), and an
+// incrementally maintained Merkle tree hash.
 //
 // Changes are staged: StagePath() validates a path change and computes its effect (O(log n) keys and
 // hashes) without touching the tree; Apply() then installs it and cannot fail. A rejected change
 // therefore leaves the tree exactly as it was, and no operation copies or rehashes the whole tree.
+// The service, which never holds a whole tree, stages the same change on a PartialTree.
 #ifndef ART_TREE_PUBLIC_TREE_H_
 #define ART_TREE_PUBLIC_TREE_H_
 
@@ -16,35 +18,10 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "art/crypto/bytes.h"
+#include "art/tree/tree_change.h"
 #include "art/tree/tree_math.h"
 
 namespace art {
-
-// Marks "nobody": a leaf keyed only by its owner, or no leaf found.
-inline constexpr LeafIndex kNoLeaf = 0xffffffffu;
-
-// What the group keeps about the member at an occupied leaf.
-struct LeafOccupant {
-  std::string member_id;
-  Ed25519PublicKey signing_key{};  // IKs: verifies the commits this member signs.
-  Sha256Digest credential_hash{};
-};
-
-// The public effect of one path change (see PublicTree::StagePath).
-struct TreeChange {
-  uint32_t new_leaf_count = 0;
-  LeafIndex start_leaf = 0;
-  // The start leaf's new occupant; nullopt blanks the leaf (a removal).
-  std::optional<LeafOccupant> occupant;
-  LeafIndex start_keyed_by = kNoLeaf;
-  // A blank sibling leaf whose key the path drops (the copy rule), or kNoLeaf.
-  LeafIndex dropped_leaf = kNoLeaf;
-  // New public keys of the start leaf and its direct path, bottom up.
-  std::vector<std::pair<NodeIndex, X25519PublicKey>> keys;
-  // New node hashes, bottom up.
-  std::vector<std::pair<NodeIndex, Sha256Digest>> hashes;
-  Sha256Digest tree_hash{};
-};
 
 class PublicTree {
  public:
@@ -85,25 +62,25 @@ class PublicTree {
   const Sha256Digest& tree_hash() const { return tree_hash_; }
   const Sha256Digest& node_hash(NodeIndex node) const { return hashes_[node]; }
 
-  // Validates and computes a path change from |start_leaf| (0 <= start_leaf <= leaf_count; equal to
-  // leaf_count appends a leaf). |path_keys| holds the start leaf's key and then one key per node of
-  // its direct path in the resulting tree. Where a path node's other child is a copy source, its key
-  // must equal its path child's (INVALID_ARGUMENT otherwise). Does not modify the tree.
+  // See StagePathOn (tree_change.h). Does not modify the tree.
   absl::StatusOr<TreeChange> StagePath(LeafIndex start_leaf,
                                        absl::Span<const X25519PublicKey> path_keys,
                                        std::optional<LeafOccupant> occupant,
-                                       LeafIndex start_keyed_by) const;
+                                       LeafIndex start_keyed_by) const {
+    return StagePathOn(*this, start_leaf, path_keys, std::move(occupant), start_keyed_by);
+  }
 
   // Installs a change staged on this exact tree.
   void Apply(TreeChange change);
+
+  // A whole tree never lacks a node (see PartialTree::missing_node).
+  absl::Status MissingNodes() const { return absl::OkStatus(); }
 
   // Approximate heap bytes held, for the state-size benchmark.
   size_t MemoryUsage() const;
 
  private:
   void RecomputeAllHashes();
-  Sha256Digest LeafHash(LeafIndex leaf, const X25519PublicKey* key,
-                        const LeafOccupant* occupant) const;
 
   uint32_t leaf_count_ = 0;
   std::vector<std::optional<LeafOccupant>> occupants_;
@@ -113,11 +90,6 @@ class PublicTree {
   std::vector<Sha256Digest> hashes_;
   Sha256Digest tree_hash_{};
 };
-
-// Tree hash pieces, shared with the test-vector generator.
-Sha256Digest HashParentNode(const X25519PublicKey* key, const Sha256Digest& left,
-                            const Sha256Digest& right);
-Sha256Digest HashTreeRoot(uint32_t leaf_count, const Sha256Digest& root_hash);
 
 }  // namespace art
 
