@@ -214,10 +214,12 @@ v1::PublicGroupState PublicGroup::ToProto(
   return state;
 }
 
+namespace {
+
 template <typename Tree>
-absl::StatusOr<StagedPublicCommit> StageCommitOn(const GroupHeader& header, const Tree& tree,
-                                                 const v1::Commit& commit,
-                                                 absl::Span<const Ed25519PublicKey> trusted_tenant_keys) {
+absl::StatusOr<StagedPublicCommit> StageCommitChecks(
+    const GroupHeader& header, const Tree& tree, const v1::Commit& commit,
+    absl::Span<const Ed25519PublicKey> trusted_tenant_keys) {
   const Bytes& group_id_ = header.group_id;
   const uint64_t epoch_ = header.epoch;
   const std::string& tenant_id_ = header.tenant_id;
@@ -323,7 +325,6 @@ absl::StatusOr<StagedPublicCommit> StageCommitOn(const GroupHeader& header, cons
 
   ART_ASSIGN_OR_RETURN(staged.tree_change, StagePathOn(tree, staged.path_leaf, staged.path_keys,
                                                        std::move(occupant), keyed_by));
-  ART_RETURN_IF_ERROR(tree.MissingNodes());
   if (ToField(staged.tree_change.tree_hash) != commit.new_tree_hash()) {
     return absl::InvalidArgumentError(
         "commit.new_tree_hash does not match the tree after applying the commit");
@@ -334,6 +335,19 @@ absl::StatusOr<StagedPublicCommit> StageCommitOn(const GroupHeader& header, cons
       ConfirmedTranscriptHash(interim_transcript_hash_, staged.commit_without_tag);
   staged.interim_transcript_hash = InterimTranscriptHash(staged.confirmed_transcript_hash,
                                                          AsBytes(commit.confirmation_tag()));
+  return staged;
+}
+
+}  // namespace
+
+template <typename Tree>
+absl::StatusOr<StagedPublicCommit> StageCommitOn(const GroupHeader& header, const Tree& tree,
+                                                 const v1::Commit& commit,
+                                                 absl::Span<const Ed25519PublicKey> trusted_tenant_keys) {
+  absl::StatusOr<StagedPublicCommit> staged =
+      StageCommitChecks(header, tree, commit, trusted_tenant_keys);
+  // A verdict reached on data that was never loaded is no verdict: report the loading bug instead.
+  ART_RETURN_IF_ERROR(tree.MissingNodes());
   return staged;
 }
 
