@@ -17,7 +17,6 @@
 namespace art {
 namespace {
 
-constexpr size_t kReuseGuardSize = 4;
 constexpr size_t kNonceSize = 12;
 
 absl::Status NotActive() {
@@ -60,11 +59,6 @@ Bytes MessageSignatureContent(ByteSpan aad, ByteSpan content) {
   return encoder.TakeBytes();
 }
 
-SecretBytes NonceWithReuseGuard(const SecretBytes& nonce, const std::string& reuse_guard) {
-  SecretBytes result = nonce;
-  for (size_t i = 0; i < kReuseGuardSize; ++i) result.data()[i] ^= static_cast<uint8_t>(reuse_guard[i]);
-  return result;
-}
 
 }  // namespace
 
@@ -734,7 +728,7 @@ absl::StatusOr<v1::ApplicationMessage> MemberGroup::Protect(uint32_t content_typ
   std::string reuse_guard(kReuseGuardSize, '\0');
   ART_RETURN_IF_ERROR(RandomFill(absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(reuse_guard.data()),
                                                      reuse_guard.size())));
-  const SecretBytes nonce = NonceWithReuseGuard(staged.key.nonce, reuse_guard);
+  const SecretBytes nonce = ApplyReuseGuard(staged.key.nonce, AsBytes(reuse_guard));
   ART_ASSIGN_OR_RETURN(Bytes ciphertext,
                        Aes256GcmSeal(staged.key.key.span(), nonce.span(), aad, plaintext_bytes.span()));
   message.set_reuse_guard(reuse_guard);
@@ -776,7 +770,7 @@ absl::StatusOr<ReceivedMessage> MemberGroup::Unprotect(const v1::ApplicationMess
                        keys->StageReceive(message.sender_leaf(), message.generation()));
   const Bytes aad = EncodeMessageAad(config_.tenant_id, public_group_.group_id(), message.epoch(),
                                      message.sender_leaf(), message.generation(), message.content_type());
-  const SecretBytes nonce = NonceWithReuseGuard(staged.key.nonce, message.reuse_guard());
+  const SecretBytes nonce = ApplyReuseGuard(staged.key.nonce, AsBytes(message.reuse_guard()));
   absl::StatusOr<SecretBytes> plaintext =
       Aes256GcmOpen(staged.key.key.span(), nonce.span(), aad, AsBytes(message.ciphertext()));
   if (!plaintext.ok()) {

@@ -29,6 +29,14 @@ absl::StatusOr<std::pair<MessageKey, SecretBytes>> RatchetStep(const SecretBytes
 
 }  // namespace
 
+SecretBytes ApplyReuseGuard(const SecretBytes& nonce, ByteSpan reuse_guard) {
+  SecretBytes guarded = nonce;
+  for (size_t i = 0; i < kReuseGuardSize && i < reuse_guard.size() && i < guarded.size(); ++i) {
+    guarded.data()[i] ^= reuse_guard[i];
+  }
+  return guarded;
+}
+
 EpochMessageKeys::EpochMessageKeys(uint32_t leaf_count, SecretBytes application_secret)
     : leaf_count_(leaf_count) {
   frontier_.emplace(Root(leaf_count), std::move(application_secret));

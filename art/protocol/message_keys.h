@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "art/crypto/bytes.h"
 #include "art/crypto/secret_bytes.h"
 #include "art/tree/tree_math.h"
 
@@ -36,6 +37,13 @@ struct MessageKey {
   SecretBytes key;    // 32 bytes, AES-256-GCM.
   SecretBytes nonce;  // 12 bytes.
 };
+
+// Size of the random reuse guard sent with each message.
+inline constexpr size_t kReuseGuardSize = 4;
+
+// The message nonce with its first 4 bytes XORed with |reuse_guard| (RFC 9420 section 6.3.1), so
+// that a nonce is not reused even if a sender's state was rolled back. |reuse_guard| must be 4 bytes.
+SecretBytes ApplyReuseGuard(const SecretBytes& nonce, ByteSpan reuse_guard);
 
 // The result of a staged lookup; pass it back to Apply() to consume the key.
 struct StagedMessageKey {

@@ -53,6 +53,9 @@ NodeIndex Sibling(NodeIndex node, uint32_t leaf_count) {
 
 std::vector<NodeIndex> DirectPath(NodeIndex node, uint32_t leaf_count) {
   std::vector<NodeIndex> path;
+  // Out of the tree (an unchecked index from the network): no path, rather than a walk that never
+  // reaches the root.
+  if (leaf_count == 0 || leaf_count > kMaxLeaves || node >= NodeWidth(leaf_count)) return path;
   NodeIndex root = Root(leaf_count);
   while (node != root) {
     node = Parent(node, leaf_count);
@@ -63,6 +66,7 @@ std::vector<NodeIndex> DirectPath(NodeIndex node, uint32_t leaf_count) {
 
 std::vector<NodeIndex> Copath(NodeIndex node, uint32_t leaf_count) {
   std::vector<NodeIndex> copath;
+  if (leaf_count == 0 || leaf_count > kMaxLeaves || node >= NodeWidth(leaf_count)) return copath;
   NodeIndex root = Root(leaf_count);
   while (node != root) {
     copath.push_back(Sibling(node, leaf_count));

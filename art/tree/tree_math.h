@@ -33,11 +33,13 @@ NodeIndex Root(uint32_t leaf_count);
 NodeIndex Left(NodeIndex node);
 NodeIndex Right(NodeIndex node, uint32_t leaf_count);
 
-// Parent and sibling of a node that is not the root.
+// Parent and sibling of a node that is in the tree and not the root (callers check indices that come
+// from the network first; DirectPath and Copath return empty for a node outside the tree).
 NodeIndex Parent(NodeIndex node, uint32_t leaf_count);
 NodeIndex Sibling(NodeIndex node, uint32_t leaf_count);
 
-// The nodes from |node|'s parent up to the root, in that order (empty for the root).
+// The nodes from |node|'s parent up to the root, in that order (empty for the root, and for a node
+// outside a tree of 1..2^16 leaves).
 std::vector<NodeIndex> DirectPath(NodeIndex node, uint32_t leaf_count);
 
 // The siblings of |node| and of each node of its direct path below the root, bottom up.

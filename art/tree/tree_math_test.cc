@@ -87,6 +87,12 @@ TEST(TreeMath, AppendingALeafChangesOnlyItsDirectPath) {
   }
 }
 
+TEST(TreeMath, PathsOfNodesOutsideTheTreeAreEmpty) {
+  EXPECT_TRUE(DirectPath(9, 5).empty());
+  EXPECT_TRUE(Copath(0xfffffffeu, 5).empty());
+  EXPECT_TRUE(DirectPath(0, kMaxLeaves + 1).empty());
+}
+
 TEST(TreeMath, LargestTree) {
   EXPECT_EQ(Root(kMaxLeaves), (1u << 16) - 1);
   EXPECT_EQ(DirectPath(0, kMaxLeaves).size(), 16u);

@@ -19,31 +19,28 @@ Json NewVectorFile(std::string_view description) {
 
 Json HexJson(ByteSpan bytes) { return ToHex(bytes); }
 
-absl::StatusOr<Bytes> HexField(const Json& object, std::string_view key) {
-  const std::string name(key);
-  if (!object.is_object() || !object.contains(name) || !object[name].is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat("missing hex string field \"", name, "\""));
-  }
+absl::StatusOr<Bytes> HexValue(const Json& value, std::string_view what) {
   Bytes bytes;
-  if (!FromHex(object[name].get<std::string>(), &bytes)) {
-    return absl::InvalidArgumentError(absl::StrCat("field \"", name, "\" is not hex"));
+  if (!value.is_string() || !FromHex(value.get<std::string>(), &bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(what), " is not a hex string"));
   }
   return bytes;
 }
 
-absl::Status CheckFieldSize(std::string_view key, size_t expected, size_t actual) {
-  if (expected == actual) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("field \"", std::string(key), "\" has ", actual,
-                                                 " bytes, expected ", expected));
+absl::StatusOr<Bytes> HexField(const Json& object, std::string_view key) {
+  const std::string name(key);
+  if (!object.is_object() || !object.contains(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("missing field \"", name, "\""));
+  }
+  return HexValue(object[name], absl::StrCat("field \"", name, "\""));
 }
 
-SecretBytes ApplyReuseGuard(const SecretBytes& nonce, ByteSpan reuse_guard) {
-  SecretBytes guarded = nonce;
-  for (size_t i = 0; i < reuse_guard.size() && i < guarded.size(); ++i) {
-    guarded.data()[i] ^= reuse_guard[i];
-  }
-  return guarded;
+absl::Status CheckFieldSize(std::string_view what, size_t expected, size_t actual) {
+  if (expected == actual) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(what), " has ", actual, " bytes, expected ", expected));
 }
+
 
 absl::StatusOr<Json> ReadJsonFile(const std::string& path) {
   std::ifstream input(path);

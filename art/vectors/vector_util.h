@@ -4,6 +4,7 @@
 #ifndef ART_VECTORS_VECTOR_UTIL_H_
 #define ART_VECTORS_VECTOR_UTIL_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -38,16 +39,23 @@ Json NewVectorFile(std::string_view description);
 // Lower-case hex of |bytes| as a JSON string.
 Json HexJson(ByteSpan bytes);
 
+// The bytes of the hex string |value|; |what| names it in errors. INVALID_ARGUMENT when |value| is
+// not a hex string.
+absl::StatusOr<Bytes> HexValue(const Json& value, std::string_view what);
+
 // The bytes of the hex string |object[key]|. INVALID_ARGUMENT when the field is missing, not a
 // string or not hex.
 absl::StatusOr<Bytes> HexField(const Json& object, std::string_view key);
 
-// Like HexField, but the value must be exactly |N| bytes long.
+// Like HexValue and HexField, but the value must be exactly |N| bytes long.
 template <size_t N>
-absl::StatusOr<std::array<uint8_t, N>> FixedHexField(const Json& object, std::string_view key);
+absl::StatusOr<std::array<uint8_t, N>> FixedHexValue(const Json& value, std::string_view what);
+template <size_t N>
+absl::StatusOr<std::array<uint8_t, N>> FixedHexField(const Json& object, std::string_view key) {
+  return FixedHexValue<N>(object.is_object() ? object.value(std::string(key), Json()) : Json(),
+                          key);
+}
 
-// An application message nonce with its first 4 bytes XORed with |reuse_guard| (RFC 9420).
-SecretBytes ApplyReuseGuard(const SecretBytes& nonce, ByteSpan reuse_guard);
 
 // Reads and parses a JSON file.
 absl::StatusOr<Json> ReadJsonFile(const std::string& path);
@@ -55,15 +63,15 @@ absl::StatusOr<Json> ReadJsonFile(const std::string& path);
 // Writes |value| to |path|, indented by two spaces, with a final newline.
 absl::Status WriteJsonFile(const std::string& path, const Json& value);
 
-// --- Implementation of the template ---
+// --- Template implementation ---
 
-absl::Status CheckFieldSize(std::string_view key, size_t expected, size_t actual);
+absl::Status CheckFieldSize(std::string_view what, size_t expected, size_t actual);
 
 template <size_t N>
-absl::StatusOr<std::array<uint8_t, N>> FixedHexField(const Json& object, std::string_view key) {
-  absl::StatusOr<Bytes> bytes = HexField(object, key);
+absl::StatusOr<std::array<uint8_t, N>> FixedHexValue(const Json& value, std::string_view what) {
+  absl::StatusOr<Bytes> bytes = HexValue(value, what);
   if (!bytes.ok()) return bytes.status();
-  absl::Status size_status = CheckFieldSize(key, N, bytes->size());
+  absl::Status size_status = CheckFieldSize(what, N, bytes->size());
   if (!size_status.ok()) return size_status;
   std::array<uint8_t, N> result;
   std::copy(bytes->begin(), bytes->end(), result.begin());

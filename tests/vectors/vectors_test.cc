@@ -79,6 +79,7 @@ TEST(VectorsTest, TreeMath) {
   int checked = 0;
   for (const Json& test : file.at("cases")) {
     const uint32_t n = test.at("n");
+    ASSERT_TRUE(n >= 1 && n <= kMaxLeaves) << n;
     const NodeIndex root = Root(n);
     EXPECT_EQ(test.at("width"), NodeWidth(n));
     EXPECT_EQ(test.at("root"), root);
@@ -104,6 +105,9 @@ TEST(VectorsTest, TreeMath) {
     }
     for (const Json& path : test.at("paths")) {
       const LeafIndex leaf = path.at("leaf");
+      // Tree math takes in-range indices as a precondition (Parent() of a node outside the tree
+      // does not return).
+      ASSERT_LT(leaf, n);
       EXPECT_EQ(path.at("node"), LeafToNode(leaf));
       EXPECT_EQ(path.at("direct_path").get<std::vector<NodeIndex>>(),
                 DirectPath(LeafToNode(leaf), n));
@@ -137,10 +141,13 @@ TEST(VectorsTest, TreeHash) {
   int checked = 0;
   for (const Json& test : file.at("cases")) {
     const uint32_t n = test.at("n");
+    ASSERT_TRUE(n >= 1 && n <= kMaxLeaves) << n;
     std::vector<std::optional<LeafOccupant>> occupants(n);
-    for (const Json& leaf : test.at("leaves")) {
-      const LeafIndex index = leaf.at("leaf");
-      ASSERT_LT(index, n);
+    const Json& leaves = test.at("leaves");
+    ASSERT_EQ(leaves.size(), n);
+    for (LeafIndex index = 0; index < n; ++index) {
+      const Json& leaf = leaves[index];
+      EXPECT_EQ(leaf.at("leaf"), index);
       EXPECT_EQ(leaf.contains("credential_hash"), !leaf.at("blank").get<bool>());
       if (leaf.at("blank").get<bool>()) continue;
       occupants[index] = LeafOccupant{absl::StrCat("member-", index), Ed25519PublicKey{},
@@ -151,7 +158,7 @@ TEST(VectorsTest, TreeHash) {
       if (key.is_null()) {
         keys.emplace_back();
       } else {
-        keys.push_back(FixedHex<kX25519KeySize>(Json{{"key", key}}, "key"));
+        keys.push_back(Must(FixedHexValue<kX25519KeySize>(key, "node key")));
       }
     }
     const PublicTree tree =
