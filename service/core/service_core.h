@@ -1,0 +1,92 @@
+// The service's operations, one per RPC, free of gRPC: each takes the authenticated tenant and the
+// request message and returns the response or an absl::Status whose code the gRPC layer passes on.
+// No group state is kept between calls: every call reads what it needs from the Store, so any
+// replica can serve any request.
+#ifndef SERVICE_CORE_SERVICE_CORE_H_
+#define SERVICE_CORE_SERVICE_CORE_H_
+
+#include <algorithm>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "api/art/v1/service.pb.h"
+#include "service/core/service_config.h"
+#include "storage/store.h"
+
+namespace artd {
+
+namespace v1 = ::art::v1;
+
+class ServiceCore {
+ public:
+  // |store| must outlive the core.
+  ServiceCore(Store* store, ServiceConfig config);
+
+  // Key directory.
+  absl::StatusOr<v1::PublishIdentityResponse> PublishIdentity(const std::string& tenant,
+                                                              const v1::PublishIdentityRequest& request);
+  absl::StatusOr<v1::UploadPrekeysResponse> UploadPrekeys(const std::string& tenant,
+                                                          const v1::UploadPrekeysRequest& request);
+  absl::StatusOr<v1::CountPrekeysResponse> CountPrekeys(const std::string& tenant,
+                                                        const v1::CountPrekeysRequest& request);
+  absl::StatusOr<v1::FetchPrekeyBundleResponse> FetchPrekeyBundle(
+      const std::string& tenant, const v1::FetchPrekeyBundleRequest& request);
+
+  // Groups.
+  absl::StatusOr<v1::CreateGroupResponse> CreateGroup(const std::string& tenant,
+                                                      const v1::CreateGroupRequest& request);
+  absl::StatusOr<v1::GetSetupResponse> GetSetup(const std::string& tenant,
+                                                const v1::GetSetupRequest& request);
+  absl::StatusOr<v1::GetGroupResponse> GetGroup(const std::string& tenant,
+                                                const v1::GetGroupRequest& request);
+  absl::StatusOr<v1::SubmitCommitResponse> SubmitCommit(const std::string& tenant,
+                                                        const v1::SubmitCommitRequest& request);
+  absl::StatusOr<v1::ListCommitsResponse> ListCommits(const std::string& tenant,
+                                                      const v1::ListCommitsRequest& request);
+
+  // Mailbox.
+  absl::StatusOr<v1::PostMessageResponse> PostMessage(const std::string& tenant,
+                                                      const v1::PostMessageRequest& request);
+  absl::StatusOr<v1::FetchMessagesResponse> FetchMessages(const std::string& tenant,
+                                                          const v1::FetchMessagesRequest& request);
+  absl::StatusOr<v1::FetchWelcomesResponse> FetchWelcomes(const std::string& tenant,
+                                                          const v1::FetchWelcomesRequest& request);
+  absl::StatusOr<v1::AckWelcomeResponse> AckWelcome(const std::string& tenant,
+                                                    const v1::AckWelcomeRequest& request);
+
+  // State blobs.
+  absl::StatusOr<v1::PutStateResponse> PutState(const std::string& tenant,
+                                                const v1::PutStateRequest& request);
+  absl::StatusOr<v1::GetStateResponse> GetState(const std::string& tenant,
+                                                const v1::GetStateRequest& request);
+
+  const ServiceConfig& config() const { return config_; }
+
+ private:
+  uint64_t Now() const { return config_.now_unix_millis(); }
+  // A request's list limit: 0 means the configured maximum, and nothing exceeds it.
+  uint32_t ListLimit(uint32_t requested) const {
+    return requested == 0 ? config_.max_list_limit : std::min(requested, config_.max_list_limit);
+  }
+  // The tenant's credential keys, as trust anchors for credential checks.
+  absl::StatusOr<std::vector<art::Ed25519PublicKey>> TrustedKeys(const std::string& tenant);
+  // Checks a MemberAuth for |member_id| over |digest| under |signing_key|: shape, timestamp window,
+  // signature, and that the nonce is new.
+  absl::Status CheckAuth(const std::string& tenant, std::string_view method, const std::string& member_id,
+                         const v1::MemberAuth& auth, const art::Sha256Digest& digest,
+                         const art::Ed25519PublicKey& signing_key);
+  // As CheckAuth, with the signing key of the member's published identity.
+  absl::Status CheckPublishedMemberAuth(const std::string& tenant, std::string_view method,
+                                        const std::string& member_id, const v1::MemberAuth& auth,
+                                        const art::Sha256Digest& digest);
+  // The public state of a group at |epoch|, with every credential.
+  absl::StatusOr<v1::PublicGroupState> LoadState(const std::string& tenant, const std::string& group_id,
+                                                 uint64_t epoch);
+
+  Store* store_;
+  ServiceConfig config_;
+};
+
+}  // namespace artd
+
+#endif  // SERVICE_CORE_SERVICE_CORE_H_

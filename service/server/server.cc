@@ -1,0 +1,69 @@
+#include "service/server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "service/core/service_core.h"
+#include "service/grpc/handlers.h"
+#include "service/grpc/tenant_authenticator.h"
+
+namespace artd {
+namespace {
+
+class GrpcServer final : public RunningServer {
+ public:
+  GrpcServer(const ServerOptions& options, Store* store)
+      : core_(store, options.service),
+        authenticator_(store, options.service.tenant_requests_per_second),
+        key_directory_(HandlerContext{&core_, &authenticator_}),
+        groups_(HandlerContext{&core_, &authenticator_}),
+        mailbox_(HandlerContext{&core_, &authenticator_}),
+        state_blobs_(HandlerContext{&core_, &authenticator_}) {}
+
+  absl::Status Start(const ServerOptions& options) {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port_);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_receive_message_bytes));
+    builder.RegisterService(&key_directory_);
+    builder.RegisterService(&groups_);
+    builder.RegisterService(&mailbox_);
+    builder.RegisterService(&state_blobs_);
+    server_ = builder.BuildAndStart();
+    if (server_ == nullptr || port_ == 0) {
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address));
+    }
+    return absl::OkStatus();
+  }
+
+  int port() const override { return port_; }
+
+  void Shutdown(absl::Duration drain) override {
+    server_->GetHealthCheckService()->Shutdown();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + drain));
+  }
+
+  void Wait() override { server_->Wait(); }
+
+ private:
+  ServiceCore core_;
+  TenantAuthenticator authenticator_;
+  KeyDirectoryHandler key_directory_;
+  GroupsHandler groups_;
+  MailboxHandler mailbox_;
+  StateBlobsHandler state_blobs_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(const ServerOptions& options, Store* store) {
+  auto server = std::make_unique<GrpcServer>(options, store);
+  if (absl::Status started = server->Start(options); !started.ok()) return started;
+  return server;
+}
+
+}  // namespace artd

@@ -1,0 +1,376 @@
+// The service through its real gRPC API, in process: every RPC, its error statuses, tenant isolation,
+// one-time prekeys under concurrent fetches, and concurrent commits to one group.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+
+#include <set>
+#include <thread>
+
+#include "art/protocol/member_group.h"
+#include "tests/service/service_harness.h"
+
+namespace artd::testing {
+namespace {
+
+using art::testing::TestMember;
+using art::testing::ValueOrDie;
+using ::testing::HasSubstr;
+
+#define EXPECT_GRPC(call, code) EXPECT_EQ((call).error_code(), grpc::StatusCode::code)
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    harness_ = std::make_unique<ServiceHarness>();
+    tenant_ = harness_->NewTenant("tenant-a");
+  }
+
+  v1::PrekeyBundle FetchBundle(const TenantClient& tenant, const std::string& member_id) {
+    v1::FetchPrekeyBundleRequest request;
+    request.set_member_id(member_id);
+    v1::FetchPrekeyBundleResponse response;
+    grpc::Status status = tenant.keys->FetchPrekeyBundle(tenant.Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.bundle();
+  }
+
+  // |creator| creates a group of itself and |others| through the service; returns its state.
+  art::MemberGroup CreateGroup(const TenantClient& tenant, const TestMember& creator,
+                               const std::vector<const TestMember*>& others, const std::string& group_id) {
+    std::vector<v1::PrekeyBundle> bundles;
+    for (const TestMember* member : others) bundles.push_back(FetchBundle(tenant, member->member_id()));
+    art::MemberGroup::Created created =
+        ValueOrDie(art::MemberGroup::Create(tenant.authority->config(), creator.identity, group_id, bundles));
+    v1::CreateGroupRequest request;
+    *request.mutable_setup() = created.setup;
+    *request.mutable_auth() = tenant.Sign(creator, art::kCreateGroupMethod, art::RequestDigest(request));
+    v1::CreateGroupResponse response;
+    grpc::Status status = tenant.groups->CreateGroup(tenant.Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return std::move(created.group);
+  }
+
+  art::MemberGroup Join(const TenantClient& tenant, TestMember& member, const std::string& group_id) {
+    v1::GetSetupRequest request;
+    request.set_group_id(group_id);
+    v1::GetSetupResponse response;
+    grpc::Status status = tenant.groups->GetSetup(tenant.Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return ValueOrDie(art::MemberGroup::JoinFromSetup(tenant.authority->config(), member.identity, &member.prekeys,
+                                                      response.setup()));
+  }
+
+  grpc::Status Submit(const TenantClient& tenant, const TestMember& signer, const art::PendingCommit& pending,
+                      v1::SubmitCommitResponse* response) {
+    v1::SubmitCommitRequest request;
+    *request.mutable_commit() = pending.commit;
+    if (pending.welcome.has_value()) *request.mutable_welcome() = *pending.welcome;
+    *request.mutable_auth() = tenant.Sign(signer, art::kSubmitCommitMethod, art::RequestDigest(request));
+    return tenant.groups->SubmitCommit(tenant.Context().get(), request, response);
+  }
+
+  // Fetches and processes every commit after |group|'s epoch.
+  void CatchUp(const TenantClient& tenant, art::MemberGroup& group) {
+    v1::ListCommitsRequest request;
+    request.set_group_id(std::string(group.public_group().group_id().begin(), group.public_group().group_id().end()));
+    request.set_after_epoch(group.epoch());
+    v1::ListCommitsResponse response;
+    grpc::Status status = tenant.groups->ListCommits(tenant.Context().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    for (const v1::Commit& commit : response.commits()) ASSERT_TRUE(group.ProcessCommit(commit).ok());
+    EXPECT_EQ(group.epoch(), response.current_epoch());
+  }
+
+  std::unique_ptr<ServiceHarness> harness_;
+  std::unique_ptr<TenantClient> tenant_;
+};
+
+TEST_F(ServiceTest, HealthCheckAnswers) {
+  auto health = grpc::health::v1::Health::NewStub(harness_->channel());
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(health->Check(&context, request, &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(ServiceTest, CallsWithoutAValidApiKeyAreUnauthenticated) {
+  v1::CountPrekeysRequest request;
+  request.set_member_id("anyone");
+  v1::CountPrekeysResponse response;
+  grpc::ClientContext no_key;
+  EXPECT_GRPC(tenant_->keys->CountPrekeys(&no_key, request, &response), UNAUTHENTICATED);
+  grpc::ClientContext wrong_key;
+  wrong_key.AddMetadata("authorization", "Bearer artd_0000_nope");
+  EXPECT_GRPC(tenant_->keys->CountPrekeys(&wrong_key, request, &response), UNAUTHENTICATED);
+  EXPECT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &response).ok());
+}
+
+TEST_F(ServiceTest, PublishingAnIdentityNeedsTheMembersSignatureAndRefusesReplays) {
+  std::unique_ptr<TestMember> alice = tenant_->authority->NewMember("alice");
+  std::unique_ptr<TestMember> mallory = tenant_->authority->NewMember("mallory");
+  v1::PublishIdentityRequest request;
+  *request.mutable_credential() = alice->identity.credential;
+  v1::PublishIdentityResponse response;
+  // Signed by someone else: refused.
+  *request.mutable_auth() = tenant_->Sign(*mallory, art::kPublishIdentityMethod, art::RequestDigest(request));
+  grpc::Status status = tenant_->keys->PublishIdentity(tenant_->Context().get(), request, &response);
+  EXPECT_GRPC(status, PERMISSION_DENIED);
+  *request.mutable_auth() = tenant_->Sign(*alice, art::kPublishIdentityMethod, art::RequestDigest(request));
+  ASSERT_TRUE(tenant_->keys->PublishIdentity(tenant_->Context().get(), request, &response).ok());
+  // The same request again is a replay.
+  status = tenant_->keys->PublishIdentity(tenant_->Context().get(), request, &response);
+  EXPECT_GRPC(status, PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("replayed"));
+  // A credential not certified by a key the tenant registered is refused.
+  art::testing::TestTenant impostor("tenant-a");
+  std::unique_ptr<TestMember> forged = impostor.NewMember("forged");
+  *request.mutable_credential() = forged->identity.credential;
+  *request.mutable_auth() = tenant_->Sign(*forged, art::kPublishIdentityMethod, art::RequestDigest(request));
+  EXPECT_GRPC(tenant_->keys->PublishIdentity(tenant_->Context().get(), request, &response), PERMISSION_DENIED);
+}
+
+TEST_F(ServiceTest, BundlesHandOutEachOneTimePrekeyOnceThenFallBackToTheSignedPrekey) {
+  std::unique_ptr<TestMember> bob = tenant_->NewMember("bob", 3);
+  std::set<uint32_t> seen;
+  for (int i = 0; i < 3; ++i) {
+    v1::PrekeyBundle bundle = FetchBundle(*tenant_, "bob");
+    ASSERT_TRUE(bundle.has_one_time_prekey());
+    EXPECT_TRUE(seen.insert(bundle.one_time_prekey().prekey_id()).second);
+  }
+  v1::PrekeyBundle fallback = FetchBundle(*tenant_, "bob");
+  EXPECT_FALSE(fallback.has_one_time_prekey());
+  EXPECT_TRUE(fallback.has_signed_prekey());
+  v1::CountPrekeysRequest count;
+  count.set_member_id("bob");
+  v1::CountPrekeysResponse counted;
+  ASSERT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), count, &counted).ok());
+  EXPECT_EQ(counted.one_time_prekeys_remaining(), 0u);
+  v1::FetchPrekeyBundleRequest unknown;
+  unknown.set_member_id("nobody");
+  v1::FetchPrekeyBundleResponse none;
+  EXPECT_GRPC(tenant_->keys->FetchPrekeyBundle(tenant_->Context().get(), unknown, &none), NOT_FOUND);
+}
+
+TEST_F(ServiceTest, ConcurrentBundleFetchesNeverHandOutAOneTimePrekeyTwice) {
+  std::unique_ptr<TestMember> bob = tenant_->NewMember("bob", 200);
+  std::mutex mutex;
+  std::vector<uint32_t> handed_out;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 30; ++i) {
+        v1::PrekeyBundle bundle = FetchBundle(*tenant_, "bob");
+        if (bundle.has_one_time_prekey()) {
+          std::lock_guard<std::mutex> lock(mutex);
+          handed_out.push_back(bundle.one_time_prekey().prekey_id());
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(handed_out.size(), 200u);
+  EXPECT_EQ(std::set<uint32_t>(handed_out.begin(), handed_out.end()).size(), 200u);
+}
+
+TEST_F(ServiceTest, AGroupRunsThroughTheServiceAndMembersAgree) {
+  auto alice = tenant_->NewMember("alice");
+  auto bob = tenant_->NewMember("bob");
+  auto carol = tenant_->NewMember("carol");
+  art::MemberGroup alice_group = CreateGroup(*tenant_, *alice, {bob.get(), carol.get()}, "team");
+  art::MemberGroup bob_group = Join(*tenant_, *bob, "team");
+  art::MemberGroup carol_group = Join(*tenant_, *carol, "team");
+  EXPECT_EQ(bob_group.epoch_authenticator(), alice_group.epoch_authenticator());
+
+  // Bob updates.
+  art::PendingCommit update = ValueOrDie(bob_group.CreateUpdate());
+  v1::SubmitCommitResponse submitted;
+  ASSERT_TRUE(Submit(*tenant_, *bob, update, &submitted).ok());
+  EXPECT_EQ(submitted.epoch(), 1u);
+  bob_group.ApplyPendingCommit(std::move(update));
+  CatchUp(*tenant_, alice_group);
+  CatchUp(*tenant_, carol_group);
+  EXPECT_EQ(alice_group.epoch_authenticator(), bob_group.epoch_authenticator());
+  EXPECT_EQ(carol_group.epoch_authenticator(), bob_group.epoch_authenticator());
+
+  // A commit for a stale epoch loses: ABORTED with the current epoch.
+  art::PendingCommit stale = ValueOrDie(carol_group.CreateUpdate());
+  ASSERT_TRUE(Submit(*tenant_, *carol, stale, &submitted).ok());
+  carol_group.ApplyPendingCommit(std::move(stale));
+  art::PendingCommit late = ValueOrDie(alice_group.CreateUpdate());
+  grpc::Status lost = Submit(*tenant_, *alice, late, &submitted);
+  EXPECT_GRPC(lost, ABORTED);
+  EXPECT_THAT(lost.error_message(), HasSubstr("current epoch 2"));
+  CatchUp(*tenant_, alice_group);
+  CatchUp(*tenant_, bob_group);
+
+  // Alice adds Dave; Dave joins from his Welcome and acknowledges it.
+  auto dave = tenant_->NewMember("dave");
+  art::PendingCommit add = ValueOrDie(alice_group.CreateAdd(FetchBundle(*tenant_, "dave")));
+  ASSERT_TRUE(Submit(*tenant_, *alice, add, &submitted).ok());
+  alice_group.ApplyPendingCommit(std::move(add));
+  v1::FetchWelcomesRequest fetch;
+  fetch.set_member_id("dave");
+  *fetch.mutable_auth() = tenant_->Sign(*dave, art::kFetchWelcomesMethod, art::RequestDigest(fetch));
+  v1::FetchWelcomesResponse welcomes;
+  ASSERT_TRUE(tenant_->mailbox->FetchWelcomes(tenant_->Context().get(), fetch, &welcomes).ok());
+  ASSERT_EQ(welcomes.welcomes_size(), 1);
+  const v1::PendingWelcome& pending = welcomes.welcomes(0);
+  art::MemberGroup dave_group = ValueOrDie(art::MemberGroup::JoinFromWelcome(
+      tenant_->authority->config(), dave->identity, &dave->prekeys, pending.welcome(), pending.commit(),
+      pending.state_after()));
+  EXPECT_EQ(dave_group.epoch_authenticator(), alice_group.epoch_authenticator());
+  v1::AckWelcomeRequest ack;
+  ack.set_member_id("dave");
+  ack.set_welcome_id(pending.welcome_id());
+  *ack.mutable_auth() = tenant_->Sign(*dave, art::kAckWelcomeMethod, art::RequestDigest(ack));
+  v1::AckWelcomeResponse acked;
+  ASSERT_TRUE(tenant_->mailbox->AckWelcome(tenant_->Context().get(), ack, &acked).ok());
+  *fetch.mutable_auth() = tenant_->Sign(*dave, art::kFetchWelcomesMethod, art::RequestDigest(fetch));
+  ASSERT_TRUE(tenant_->mailbox->FetchWelcomes(tenant_->Context().get(), fetch, &welcomes).ok());
+  EXPECT_EQ(welcomes.welcomes_size(), 0);
+
+  // Carol removes Bob; messages flow; Bob cannot read them.
+  CatchUp(*tenant_, bob_group);
+  CatchUp(*tenant_, carol_group);
+  art::PendingCommit remove = ValueOrDie(carol_group.CreateRemove(bob_group.own_leaf()));
+  ASSERT_TRUE(Submit(*tenant_, *carol, remove, &submitted).ok());
+  carol_group.ApplyPendingCommit(std::move(remove));
+  CatchUp(*tenant_, alice_group);
+  CatchUp(*tenant_, dave_group);
+  CatchUp(*tenant_, bob_group);
+  EXPECT_FALSE(bob_group.is_active());
+
+  v1::PostMessageRequest post;
+  *post.mutable_message() = ValueOrDie(dave_group.Protect(1, art::AsBytes("hello team")));
+  *post.mutable_auth() = tenant_->Sign(*dave, art::kPostMessageMethod, art::RequestDigest(post));
+  v1::PostMessageResponse posted;
+  ASSERT_TRUE(tenant_->mailbox->PostMessage(tenant_->Context().get(), post, &posted).ok());
+  v1::FetchMessagesRequest read;
+  read.set_group_id("team");
+  v1::FetchMessagesResponse messages;
+  ASSERT_TRUE(tenant_->mailbox->FetchMessages(tenant_->Context().get(), read, &messages).ok());
+  ASSERT_EQ(messages.messages_size(), 1);
+  EXPECT_EQ(messages.messages(0).sequence(), posted.sequence());
+  art::ReceivedMessage received = ValueOrDie(alice_group.Unprotect(messages.messages(0).message()));
+  EXPECT_EQ(std::string(received.content.data(), received.content.data() + received.content.size()), "hello team");
+  EXPECT_FALSE(bob_group.Unprotect(messages.messages(0).message()).ok());
+  // A removed member cannot post: its leaf holds no member any more.
+  EXPECT_EQ(alice_group.epoch(), 4u);
+}
+
+TEST_F(ServiceTest, ConcurrentCommitsToOneGroupHaveOneWinnerPerEpoch) {
+  constexpr int kMembers = 6;
+  std::vector<std::unique_ptr<TestMember>> members;
+  for (int i = 0; i < kMembers; ++i) members.push_back(tenant_->NewMember("m" + std::to_string(i)));
+  std::vector<const TestMember*> others;
+  for (int i = 1; i < kMembers; ++i) others.push_back(members[i].get());
+  std::vector<art::MemberGroup> groups;
+  groups.push_back(CreateGroup(*tenant_, *members[0], others, "busy"));
+  for (int i = 1; i < kMembers; ++i) groups.push_back(Join(*tenant_, *members[i], "busy"));
+
+  // Every member commits an update for the same epoch at once: exactly one wins; the others are
+  // told the current epoch, catch up and retry, until all have committed.
+  std::vector<int> wins(kMembers, 0);
+  std::vector<int> aborted(kMembers, 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kMembers; ++i) {
+    threads.emplace_back([&, i] {
+      while (true) {
+        art::PendingCommit pending = ValueOrDie(groups[i].CreateUpdate());
+        v1::SubmitCommitResponse response;
+        grpc::Status status = Submit(*tenant_, *members[i], pending, &response);
+        if (status.ok()) {
+          groups[i].ApplyPendingCommit(std::move(pending));
+          ++wins[i];
+          return;
+        }
+        ASSERT_EQ(status.error_code(), grpc::StatusCode::ABORTED) << status.error_message();
+        ++aborted[i];
+        CatchUp(*tenant_, groups[i]);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < kMembers; ++i) {
+    EXPECT_EQ(wins[i], 1);
+    CatchUp(*tenant_, groups[i]);
+    EXPECT_EQ(groups[i].epoch(), static_cast<uint64_t>(kMembers));
+    EXPECT_EQ(groups[i].epoch_authenticator(), groups[0].epoch_authenticator());
+  }
+}
+
+TEST_F(ServiceTest, TenantsAreIsolated) {
+  auto other = harness_->NewTenant("tenant-b");
+  auto alice = tenant_->NewMember("alice");
+  auto bob = tenant_->NewMember("bob");
+  art::MemberGroup group = CreateGroup(*tenant_, *alice, {bob.get()}, "private");
+  // Tenant B sees none of tenant A's members or groups, even by the same names.
+  v1::FetchPrekeyBundleRequest bundle;
+  bundle.set_member_id("bob");
+  v1::FetchPrekeyBundleResponse bundle_response;
+  EXPECT_GRPC(other->keys->FetchPrekeyBundle(other->Context().get(), bundle, &bundle_response), NOT_FOUND);
+  v1::GetGroupRequest get;
+  get.set_group_id("private");
+  v1::GetGroupResponse got;
+  EXPECT_GRPC(other->groups->GetGroup(other->Context().get(), get, &got), NOT_FOUND);
+  EXPECT_TRUE(tenant_->groups->GetGroup(tenant_->Context().get(), get, &got).ok());
+  v1::FetchMessagesRequest messages;
+  messages.set_group_id("private");
+  v1::FetchMessagesResponse fetched;
+  EXPECT_GRPC(other->mailbox->FetchMessages(other->Context().get(), messages, &fetched), NOT_FOUND);
+  // Nor can it write: a commit for A's group, relayed through B's key, finds no group.
+  art::PendingCommit update = ValueOrDie(group.CreateUpdate());
+  v1::SubmitCommitResponse submitted;
+  EXPECT_GRPC(Submit(*other, *alice, update, &submitted), NOT_FOUND);
+  EXPECT_TRUE(Submit(*tenant_, *alice, update, &submitted).ok());
+}
+
+TEST_F(ServiceTest, StateBlobsUseCompareAndSwap) {
+  auto alice = tenant_->NewMember("alice");
+  auto put = [&](uint64_t expected, const std::string& data, v1::PutStateResponse* response) {
+    v1::PutStateRequest request;
+    request.set_member_id("alice");
+    request.set_name("device-1");
+    request.set_expected_version(expected);
+    request.set_ciphertext(data);
+    *request.mutable_auth() = tenant_->Sign(*alice, art::kPutStateMethod, art::RequestDigest(request));
+    return tenant_->state->PutState(tenant_->Context().get(), request, response);
+  };
+  v1::PutStateResponse first, second, stale;
+  ASSERT_TRUE(put(0, "v1", &first).ok());
+  ASSERT_TRUE(put(first.version(), "v2", &second).ok());
+  EXPECT_GRPC(put(first.version(), "stale", &stale), FAILED_PRECONDITION);
+  EXPECT_GRPC(put(0, "again", &stale), ALREADY_EXISTS);
+  v1::GetStateRequest get;
+  get.set_member_id("alice");
+  get.set_name("device-1");
+  *get.mutable_auth() = tenant_->Sign(*alice, art::kGetStateMethod, art::RequestDigest(get));
+  v1::GetStateResponse got;
+  ASSERT_TRUE(tenant_->state->GetState(tenant_->Context().get(), get, &got).ok());
+  EXPECT_EQ(got.ciphertext(), "v2");
+  EXPECT_EQ(got.version(), second.version());
+}
+
+TEST_F(ServiceTest, MalformedRequestsGetInvalidArgumentNamingTheField) {
+  v1::CreateGroupRequest empty;
+  v1::CreateGroupResponse response;
+  grpc::Status status = tenant_->groups->CreateGroup(tenant_->Context().get(), empty, &response);
+  EXPECT_GRPC(status, INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("setup"));
+  v1::GetGroupRequest get;
+  v1::GetGroupResponse got;
+  status = tenant_->groups->GetGroup(tenant_->Context().get(), get, &got);
+  EXPECT_GRPC(status, INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("group_id"));
+  v1::CountPrekeysRequest count;
+  v1::CountPrekeysResponse counted;
+  status = tenant_->keys->CountPrekeys(tenant_->Context().get(), count, &counted);
+  EXPECT_GRPC(status, INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("member_id"));
+}
+
+}  // namespace
+}  // namespace artd::testing
