@@ -297,12 +297,32 @@ absl::StatusOr<v1::GetSetupResponse> ServiceCore::GetSetup(const std::string& te
 absl::StatusOr<v1::GetGroupResponse> ServiceCore::GetGroup(const std::string& tenant,
                                                           const v1::GetGroupRequest& request) {
   ART_RETURN_IF_ERROR(art::ValidateGroupId(request.group_id()));
-  if (request.has_member_leaf()) {
-    return absl::UnimplementedError("get_group.member_leaf (the path-only view) is not served yet");
-  }
   ART_ASSIGN_OR_RETURN(GroupHeaderRecord header, store_->GroupHeader(tenant, request.group_id()));
   v1::GetGroupResponse response;
-  ART_ASSIGN_OR_RETURN(*response.mutable_state(), LoadState(tenant, request.group_id(), header.epoch));
+  if (!request.has_member_leaf()) {
+    ART_ASSIGN_OR_RETURN(*response.mutable_state(), LoadState(tenant, request.group_id(), header.epoch));
+    return response;
+  }
+  if (request.member_leaf() >= header.leaf_count) {
+    return absl::InvalidArgumentError(absl::StrCat("member_leaf ", request.member_leaf(), " is out of range for ",
+                                                   header.leaf_count, " leaves"));
+  }
+  v1::PublicGroupState* state = response.mutable_state();
+  state->set_tenant_id(tenant);
+  state->set_group_id(request.group_id());
+  state->set_epoch(header.epoch);
+  state->set_tree_hash(ToString(header.tree_hash));
+  state->set_interim_transcript_hash(ToString(header.interim_transcript_hash));
+  const art::NodeIndex leaf_node = art::LeafToNode(request.member_leaf());
+  std::vector<art::NodeIndex> nodes = {leaf_node};
+  for (art::NodeIndex node : art::DirectPath(leaf_node, header.leaf_count)) nodes.push_back(node);
+  for (art::NodeIndex node : art::Copath(leaf_node, header.leaf_count)) nodes.push_back(node);
+  ART_ASSIGN_OR_RETURN(std::vector<NodeRecord> rows, store_->LoadNodes(tenant, request.group_id(), header.epoch, nodes));
+  for (const NodeRecord& row : rows) {
+    v1::TreeNodeKey* key = response.add_path_nodes();
+    key->set_node(row.node);
+    key->set_public_key(ToString(row.public_key));
+  }
   return response;
 }
 
@@ -420,6 +440,7 @@ absl::StatusOr<v1::SubmitCommitResponse> ServiceCore::SubmitCommit(const std::st
     write.welcome_member_id = commit.add().credential().member_id();
   }
   ART_RETURN_IF_ERROR(store_->ApplyCommit(tenant, group_id, write));
+  NotifyWatchers();
   v1::SubmitCommitResponse response;
   response.set_epoch(header.epoch + 1);
   return response;
@@ -439,6 +460,55 @@ absl::StatusOr<v1::ListCommitsResponse> ServiceCore::ListCommits(const std::stri
     if (!response.add_commits()->ParseFromString(commit.commit)) return absl::DataLossError("a stored commit does not parse");
   }
   return response;
+}
+
+void ServiceCore::NotifyWatchers() {
+  absl::MutexLock lock(&watch_mutex_);
+  ++watch_generation_;
+  watch_changed_.SignalAll();
+}
+
+absl::Status ServiceCore::WatchGroup(const std::string& tenant, const v1::WatchGroupRequest& request,
+                                     const std::function<bool(const v1::GroupEvent&)>& emit,
+                                     const std::function<bool()>& cancelled) {
+  ART_RETURN_IF_ERROR(art::ValidateGroupId(request.group_id()));
+  ART_RETURN_IF_ERROR(store_->GroupHeader(tenant, request.group_id()).status());
+  uint64_t epoch = request.after_epoch();
+  uint64_t sequence = request.after_message_sequence();
+  while (!cancelled()) {
+    uint64_t generation;
+    {
+      absl::MutexLock lock(&watch_mutex_);
+      generation = watch_generation_;
+    }
+    ART_ASSIGN_OR_RETURN(std::vector<StoredCommit> commits,
+                         store_->ListCommits(tenant, request.group_id(), epoch, config_.max_list_limit));
+    for (const StoredCommit& stored : commits) {
+      v1::GroupEvent event;
+      if (!event.mutable_commit()->ParseFromString(stored.commit)) return absl::DataLossError("a stored commit does not parse");
+      if (!emit(event)) return absl::OkStatus();
+      epoch = stored.epoch;
+    }
+    ART_ASSIGN_OR_RETURN(std::vector<StoredMessageRecord> messages,
+                         store_->FetchMessages(tenant, request.group_id(), sequence, config_.max_list_limit, Now()));
+    for (const StoredMessageRecord& record : messages) {
+      v1::GroupEvent event;
+      v1::StoredMessage* message = event.mutable_message();
+      message->set_sequence(record.sequence);
+      message->set_posted_unix_millis(record.posted_unix_millis);
+      if (!message->mutable_message()->ParseFromString(record.message)) return absl::DataLossError("a stored message does not parse");
+      if (!emit(event)) return absl::OkStatus();
+      sequence = record.sequence;
+    }
+    if (!commits.empty() || !messages.empty()) continue;  // There may be more than one page.
+    // Wait for news from this replica, or poll again for other replicas' news.
+    absl::MutexLock lock(&watch_mutex_);
+    const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.watch_poll_interval_millis);
+    while (watch_generation_ == generation) {
+      if (watch_changed_.WaitWithDeadline(&watch_mutex_, deadline)) break;  // Timed out: poll.
+    }
+  }
+  return absl::OkStatus();
 }
 
 // ---- Mailbox ----
@@ -473,6 +543,7 @@ absl::StatusOr<v1::PostMessageResponse> ServiceCore::PostMessage(const std::stri
   const uint64_t now = Now();
   ART_ASSIGN_OR_RETURN(uint64_t sequence, store_->AppendMessage(tenant, message.group_id(), message.SerializeAsString(),
                                                                 now, now + config_.message_ttl_millis));
+  NotifyWatchers();
   v1::PostMessageResponse response;
   response.set_sequence(sequence);
   return response;

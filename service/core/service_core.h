@@ -6,9 +6,11 @@
 #define SERVICE_CORE_SERVICE_CORE_H_
 
 #include <algorithm>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "api/art/v1/service.pb.h"
 #include "service/core/service_config.h"
 #include "storage/store.h"
@@ -43,6 +45,13 @@ class ServiceCore {
                                                         const v1::SubmitCommitRequest& request);
   absl::StatusOr<v1::ListCommitsResponse> ListCommits(const std::string& tenant,
                                                       const v1::ListCommitsRequest& request);
+
+  // Streams new commits and messages of a group, from the request's positions on, through |emit|
+  // until |emit| returns false or |cancelled| returns true. Events from this replica arrive at once;
+  // events committed through other replicas are found by polling every |poll_interval|.
+  absl::Status WatchGroup(const std::string& tenant, const v1::WatchGroupRequest& request,
+                          const std::function<bool(const v1::GroupEvent&)>& emit,
+                          const std::function<bool()>& cancelled);
 
   // Mailbox.
   absl::StatusOr<v1::PostMessageResponse> PostMessage(const std::string& tenant,
@@ -83,8 +92,14 @@ class ServiceCore {
   absl::StatusOr<v1::PublicGroupState> LoadState(const std::string& tenant, const std::string& group_id,
                                                  uint64_t epoch);
 
+  // Wakes watchers when this replica accepts a commit or a message.
+  void NotifyWatchers();
+
   Store* store_;
   ServiceConfig config_;
+  absl::Mutex watch_mutex_;
+  absl::CondVar watch_changed_;
+  uint64_t watch_generation_ ABSL_GUARDED_BY(watch_mutex_) = 0;
 };
 
 }  // namespace artd

@@ -47,4 +47,13 @@ ART_HANDLER(StateBlobsHandler, GetState)
 
 #undef ART_HANDLER
 
+grpc::Status GroupsHandler::WatchGroup(grpc::ServerContext* context, const v1::WatchGroupRequest* request,
+                                       grpc::ServerWriter<v1::GroupEvent>* writer) {
+  absl::StatusOr<std::string> tenant = context_.authenticator->Authenticate(*context);
+  if (!tenant.ok()) return ToGrpcStatus(tenant.status());
+  return ToGrpcStatus(context_.core->WatchGroup(
+      *tenant, *request, [writer](const v1::GroupEvent& event) { return writer->Write(event); },
+      [context] { return context->IsCancelled(); }));
+}
+
 }  // namespace artd

@@ -44,6 +44,8 @@ class GroupsHandler final : public v1::Groups::Service {
                             v1::SubmitCommitResponse* response) override;
   grpc::Status ListCommits(grpc::ServerContext* context, const v1::ListCommitsRequest* request,
                            v1::ListCommitsResponse* response) override;
+  grpc::Status WatchGroup(grpc::ServerContext* context, const v1::WatchGroupRequest* request,
+                          grpc::ServerWriter<v1::GroupEvent>* writer) override;
 
  private:
   HandlerContext context_;

@@ -3,7 +3,10 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "service/core/service_core.h"
 #include "service/grpc/handlers.h"
 #include "service/grpc/tenant_authenticator.h"
@@ -14,7 +17,8 @@ namespace {
 class GrpcServer final : public RunningServer {
  public:
   GrpcServer(const ServerOptions& options, Store* store)
-      : core_(store, options.service),
+      : store_(store),
+        core_(store, options.service),
         authenticator_(store, options.service.tenant_requests_per_second),
         key_directory_(HandlerContext{&core_, &authenticator_}),
         groups_(HandlerContext{&core_, &authenticator_}),
@@ -35,7 +39,18 @@ class GrpcServer final : public RunningServer {
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address));
     }
+    // Retention: expired messages and request nonces are deleted in the background.
+    purger_ = std::thread([this, store = store_, interval = options.purge_interval] {
+      while (!stopping_.WaitForNotificationWithTimeout(interval)) {
+        (void)store->PurgeExpired(static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())));
+      }
+    });
     return absl::OkStatus();
+  }
+
+  ~GrpcServer() override {
+    if (!stopping_.HasBeenNotified()) stopping_.Notify();
+    if (purger_.joinable()) purger_.join();
   }
 
   int port() const override { return port_; }
@@ -43,11 +58,13 @@ class GrpcServer final : public RunningServer {
   void Shutdown(absl::Duration drain) override {
     server_->GetHealthCheckService()->Shutdown();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + drain));
+    if (!stopping_.HasBeenNotified()) stopping_.Notify();
   }
 
   void Wait() override { server_->Wait(); }
 
  private:
+  Store* store_;
   ServiceCore core_;
   TenantAuthenticator authenticator_;
   KeyDirectoryHandler key_directory_;
@@ -56,6 +73,8 @@ class GrpcServer final : public RunningServer {
   StateBlobsHandler state_blobs_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  absl::Notification stopping_;
+  std::thread purger_;
 };
 
 }  // namespace

@@ -19,6 +19,8 @@ struct ServerOptions {
   std::string listen_address = "127.0.0.1:50051";
   ServiceConfig service;
   uint32_t max_receive_message_bytes = 64 * 1024 * 1024;
+  // How often expired messages and nonces are deleted.
+  absl::Duration purge_interval = absl::Minutes(1);
 };
 
 class RunningServer {

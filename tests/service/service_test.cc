@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "art/protocol/member_group.h"
+#include "art/wire/fields.h"
 #include "tests/service/service_harness.h"
 
 namespace artd::testing {
@@ -257,8 +258,28 @@ TEST_F(ServiceTest, AGroupRunsThroughTheServiceAndMembersAgree) {
   art::ReceivedMessage received = ValueOrDie(alice_group.Unprotect(messages.messages(0).message()));
   EXPECT_EQ(std::string(received.content.data(), received.content.data() + received.content.size()), "hello team");
   EXPECT_FALSE(bob_group.Unprotect(messages.messages(0).message()).ok());
-  // A removed member cannot post: its leaf holds no member any more.
   EXPECT_EQ(alice_group.epoch(), 4u);
+
+  // The full public state matches what members hold; the member view holds just one path.
+  v1::GetGroupRequest get;
+  get.set_group_id("team");
+  v1::GetGroupResponse full;
+  ASSERT_TRUE(tenant_->groups->GetGroup(tenant_->Context().get(), get, &full).ok());
+  art::PublicGroup loaded = ValueOrDie(art::PublicGroup::FromProto(full.state(), "tenant-a", {}));
+  EXPECT_EQ(loaded.tree_hash(), alice_group.tree_hash());
+  get.set_member_leaf(alice_group.own_leaf());
+  v1::GetGroupResponse path_only;
+  ASSERT_TRUE(tenant_->groups->GetGroup(tenant_->Context().get(), get, &path_only).ok());
+  EXPECT_EQ(path_only.state().leaves_size(), 0);
+  const art::PublicTree& tree = alice_group.public_group().tree();
+  EXPECT_EQ(static_cast<size_t>(path_only.path_nodes_size()),
+            1 + 2 * art::DirectPath(art::LeafToNode(alice_group.own_leaf()), tree.leaf_count()).size());
+  for (const v1::TreeNodeKey& node : path_only.path_nodes()) {
+    const art::X25519PublicKey* key = tree.key(node.node());
+    EXPECT_EQ(node.public_key(), key ? art::ToField(*key) : std::string()) << "node " << node.node();
+  }
+  get.set_member_leaf(99);
+  EXPECT_GRPC(tenant_->groups->GetGroup(tenant_->Context().get(), get, &path_only), INVALID_ARGUMENT);
 }
 
 TEST_F(ServiceTest, ConcurrentCommitsToOneGroupHaveOneWinnerPerEpoch) {
@@ -300,6 +321,50 @@ TEST_F(ServiceTest, ConcurrentCommitsToOneGroupHaveOneWinnerPerEpoch) {
     EXPECT_EQ(groups[i].epoch(), static_cast<uint64_t>(kMembers));
     EXPECT_EQ(groups[i].epoch_authenticator(), groups[0].epoch_authenticator());
   }
+}
+
+TEST_F(ServiceTest, WatchingAGroupStreamsNewCommitsAndMessages) {
+  auto alice = tenant_->NewMember("alice");
+  auto bob = tenant_->NewMember("bob");
+  art::MemberGroup alice_group = CreateGroup(*tenant_, *alice, {bob.get()}, "watched");
+  art::MemberGroup bob_group = Join(*tenant_, *bob, "watched");
+
+  std::unique_ptr<grpc::ClientContext> context = tenant_->Context();
+  v1::WatchGroupRequest request;
+  request.set_group_id("watched");
+  std::unique_ptr<grpc::ClientReader<v1::GroupEvent>> reader = tenant_->groups->WatchGroup(context.get(), request);
+
+  art::PendingCommit update = ValueOrDie(bob_group.CreateUpdate());
+  v1::SubmitCommitResponse submitted;
+  ASSERT_TRUE(Submit(*tenant_, *bob, update, &submitted).ok());
+  bob_group.ApplyPendingCommit(std::move(update));
+  v1::PostMessageRequest post;
+  *post.mutable_message() = ValueOrDie(bob_group.Protect(1, art::AsBytes("watch this")));
+  *post.mutable_auth() = tenant_->Sign(*bob, art::kPostMessageMethod, art::RequestDigest(post));
+  v1::PostMessageResponse posted;
+  ASSERT_TRUE(tenant_->mailbox->PostMessage(tenant_->Context().get(), post, &posted).ok());
+
+  // The watcher sees the commit, then the message, and can act on both.
+  v1::GroupEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+  ASSERT_TRUE(event.has_commit());
+  ASSERT_TRUE(alice_group.ProcessCommit(event.commit()).ok());
+  ASSERT_TRUE(reader->Read(&event));
+  ASSERT_TRUE(event.has_message());
+  EXPECT_EQ(event.message().sequence(), posted.sequence());
+  art::ReceivedMessage received = ValueOrDie(alice_group.Unprotect(event.message().message()));
+  EXPECT_EQ(std::string(received.content.data(), received.content.data() + received.content.size()), "watch this");
+  context->TryCancel();
+  while (reader->Read(&event)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+
+  // Watching a group that does not exist fails at once.
+  std::unique_ptr<grpc::ClientContext> missing_context = tenant_->Context();
+  request.set_group_id("missing");
+  auto missing = tenant_->groups->WatchGroup(missing_context.get(), request);
+  EXPECT_FALSE(missing->Read(&event));
+  EXPECT_EQ(missing->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ServiceTest, TenantsAreIsolated) {
@@ -352,6 +417,114 @@ TEST_F(ServiceTest, StateBlobsUseCompareAndSwap) {
   ASSERT_TRUE(tenant_->state->GetState(tenant_->Context().get(), get, &got).ok());
   EXPECT_EQ(got.ciphertext(), "v2");
   EXPECT_EQ(got.version(), second.version());
+}
+
+TEST(ServiceLimits, ConfiguredLimitsAreEnforcedWithResourceExhausted) {
+  ServiceConfig config;
+  config.max_group_size = 2;
+  config.max_message_bytes = 300;
+  config.max_one_time_prekeys_per_upload = 2;
+  config.tenant_requests_per_second = 0;
+  ServiceHarness harness(config);
+  auto tenant = harness.NewTenant("tenant-a");
+  auto alice = tenant->NewMember("alice", 2);
+  auto bob = tenant->NewMember("bob", 2);
+  auto carol = tenant->NewMember("carol", 2);
+
+  // Batch size.
+  auto dave = tenant->authority->NewMember("dave", 3);
+  v1::PublishIdentityRequest publish;
+  *publish.mutable_credential() = dave->identity.credential;
+  *publish.mutable_auth() = tenant->Sign(*dave, art::kPublishIdentityMethod, art::RequestDigest(publish));
+  v1::PublishIdentityResponse published;
+  ASSERT_TRUE(tenant->keys->PublishIdentity(tenant->Context().get(), publish, &published).ok());
+  v1::UploadPrekeysRequest upload;
+  upload.set_member_id("dave");
+  for (const v1::OneTimePrekey& prekey : dave->one_time_prekeys) *upload.add_one_time_prekeys() = prekey;
+  *upload.mutable_auth() = tenant->Sign(*dave, art::kUploadPrekeysMethod, art::RequestDigest(upload));
+  v1::UploadPrekeysResponse uploaded;
+  grpc::Status status = tenant->keys->UploadPrekeys(tenant->Context().get(), upload, &uploaded);
+  EXPECT_GRPC(status, RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("one_time_prekeys"));
+
+  // Group size.
+  auto bundle = [&](const std::string& member) {
+    v1::FetchPrekeyBundleRequest request;
+    request.set_member_id(member);
+    v1::FetchPrekeyBundleResponse response;
+    EXPECT_TRUE(tenant->keys->FetchPrekeyBundle(tenant->Context().get(), request, &response).ok());
+    return response.bundle();
+  };
+  art::MemberGroup::Created three = ValueOrDie(art::MemberGroup::Create(
+      tenant->authority->config(), alice->identity, "big", {bundle("bob"), bundle("carol")}));
+  v1::CreateGroupRequest create;
+  *create.mutable_setup() = three.setup;
+  *create.mutable_auth() = tenant->Sign(*alice, art::kCreateGroupMethod, art::RequestDigest(create));
+  v1::CreateGroupResponse created;
+  status = tenant->groups->CreateGroup(tenant->Context().get(), create, &created);
+  EXPECT_GRPC(status, RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("setup.members"));
+
+  // Message size; and a group created twice is ALREADY_EXISTS.
+  art::MemberGroup::Created two =
+      ValueOrDie(art::MemberGroup::Create(tenant->authority->config(), alice->identity, "pair", {bundle("bob")}));
+  *create.mutable_setup() = two.setup;
+  *create.mutable_auth() = tenant->Sign(*alice, art::kCreateGroupMethod, art::RequestDigest(create));
+  ASSERT_TRUE(tenant->groups->CreateGroup(tenant->Context().get(), create, &created).ok());
+  *create.mutable_auth() = tenant->Sign(*alice, art::kCreateGroupMethod, art::RequestDigest(create));
+  EXPECT_GRPC(tenant->groups->CreateGroup(tenant->Context().get(), create, &created), ALREADY_EXISTS);
+  v1::PostMessageRequest post;
+  *post.mutable_message() = ValueOrDie(two.group.Protect(1, art::AsBytes(std::string(400, 'x'))));
+  *post.mutable_auth() = tenant->Sign(*alice, art::kPostMessageMethod, art::RequestDigest(post));
+  v1::PostMessageResponse posted;
+  EXPECT_GRPC(tenant->mailbox->PostMessage(tenant->Context().get(), post, &posted), RESOURCE_EXHAUSTED);
+  *post.mutable_message() = ValueOrDie(two.group.Protect(1, art::AsBytes("short")));
+  *post.mutable_auth() = tenant->Sign(*alice, art::kPostMessageMethod, art::RequestDigest(post));
+  EXPECT_TRUE(tenant->mailbox->PostMessage(tenant->Context().get(), post, &posted).ok());
+}
+
+TEST(ServiceLimits, TenantRequestRateIsLimited) {
+  ServiceConfig config;
+  config.tenant_requests_per_second = 5;
+  ServiceHarness harness(config);
+  auto tenant = harness.NewTenant("tenant-a");
+  v1::CountPrekeysRequest request;
+  request.set_member_id("anyone");
+  v1::CountPrekeysResponse response;
+  int exhausted = 0;
+  for (int i = 0; i < 20; ++i) {
+    grpc::Status status = tenant->keys->CountPrekeys(tenant->Context().get(), request, &response);
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++exhausted;
+  }
+  // A burst of 20 against a bucket of 5 (refilling at 5/s) must be cut short.
+  EXPECT_GE(exhausted, 10);
+}
+
+TEST_F(ServiceTest, ConflictingRequestsGetTheRightStatus) {
+  auto alice = tenant_->NewMember("alice");
+  // A different identity for an existing member id: ALREADY_EXISTS.
+  auto second = tenant_->authority->NewMember("alice");
+  v1::PublishIdentityRequest publish;
+  *publish.mutable_credential() = second->identity.credential;
+  *publish.mutable_auth() = tenant_->Sign(*second, art::kPublishIdentityMethod, art::RequestDigest(publish));
+  v1::PublishIdentityResponse published;
+  EXPECT_GRPC(tenant_->keys->PublishIdentity(tenant_->Context().get(), publish, &published), ALREADY_EXISTS);
+  // A request signed too long ago: PERMISSION_DENIED.
+  v1::GetStateRequest get;
+  get.set_member_id("alice");
+  get.set_name("nothing");
+  *get.mutable_auth() = ValueOrDie(art::SignRequest(alice->identity.signing_key, "tenant-a", art::kGetStateMethod,
+                                                    "alice", art::RequestDigest(get), 1'000));
+  v1::GetStateResponse got;
+  grpc::Status status = tenant_->state->GetState(tenant_->Context().get(), get, &got);
+  EXPECT_GRPC(status, PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("timestamp"));
+  // Signed for another method: PERMISSION_DENIED.
+  *get.mutable_auth() = tenant_->Sign(*alice, art::kPutStateMethod, art::RequestDigest(get));
+  EXPECT_GRPC(tenant_->state->GetState(tenant_->Context().get(), get, &got), PERMISSION_DENIED);
+  // Properly signed, but nothing stored: NOT_FOUND.
+  *get.mutable_auth() = tenant_->Sign(*alice, art::kGetStateMethod, art::RequestDigest(get));
+  EXPECT_GRPC(tenant_->state->GetState(tenant_->Context().get(), get, &got), NOT_FOUND);
 }
 
 TEST_F(ServiceTest, MalformedRequestsGetInvalidArgumentNamingTheField) {
