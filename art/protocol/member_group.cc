@@ -300,6 +300,20 @@ absl::StatusOr<MemberGroup> MemberGroup::JoinFromSetup(const GroupConfig& config
                       setup_key, entry.signed_prekey_id(), one_time_id};
   ART_ASSIGN_OR_RETURN(X25519PrivateKey leaf_key, DeriveLeafKey(agreement, context));
 
+  const Sha256Digest zero{};
+  const Sha256Digest confirmed =
+      ConfirmedTranscriptHash(zero, EncodeSetupWithoutTag(config.tenant_id, setup));
+  return FinishJoin(config, identity, prekeys, std::move(public_group), own_leaf, leaf_key, ZeroSecret(),
+                    confirmed, setup.confirmation_tag(), one_time_id);
+}
+
+absl::StatusOr<MemberGroup> MemberGroup::FinishJoin(const GroupConfig& config, const MemberIdentity& identity,
+                                                    PrekeySecrets* prekeys, PublicGroup public_group,
+                                                    LeafIndex own_leaf, const X25519PrivateKey& leaf_key,
+                                                    const SecretBytes& previous_init,
+                                                    const Sha256Digest& confirmed, const std::string& tag,
+                                                    std::optional<uint32_t> one_time_id) {
+  const PublicTree& tree = public_group.tree();
   MemberGroup group;
   group.path_keys_.emplace_back(LeafToNode(own_leaf), leaf_key);
   ART_ASSIGN_OR_RETURN(std::vector<NodeKey> ancestors,
@@ -307,14 +321,11 @@ absl::StatusOr<MemberGroup> MemberGroup::JoinFromSetup(const GroupConfig& config
   for (auto& ancestor : ancestors) group.path_keys_.push_back(std::move(ancestor));
   ART_RETURN_IF_ERROR(CheckDerivedKeys(tree, group.path_keys_));
 
-  const Sha256Digest zero{};
-  const Sha256Digest confirmed =
-      ConfirmedTranscriptHash(zero, EncodeSetupWithoutTag(config.tenant_id, setup));
   ART_ASSIGN_OR_RETURN(SecretBytes tree_key, DeriveTreeKey(group.path_keys_.back().second.secret()));
-  EpochContext epoch_context{config.tenant_id, public_group.group_id(), 0, tree.tree_hash(), confirmed};
-  ART_ASSIGN_OR_RETURN(EpochSecrets secrets, DeriveEpochSecrets(ZeroSecret(), tree_key, epoch_context));
-  ART_RETURN_IF_ERROR(CheckTag(ConfirmationTag(secrets.confirmation_key, confirmed),
-                               setup.confirmation_tag()));
+  EpochContext epoch_context{config.tenant_id, public_group.group_id(), public_group.epoch(), tree.tree_hash(),
+                             confirmed};
+  ART_ASSIGN_OR_RETURN(EpochSecrets secrets, DeriveEpochSecrets(previous_init, tree_key, epoch_context));
+  ART_RETURN_IF_ERROR(CheckTag(ConfirmationTag(secrets.confirmation_key, confirmed), tag));
 
   group.config_ = config;
   group.own_leaf_ = own_leaf;
@@ -675,13 +686,6 @@ absl::StatusOr<MemberGroup> MemberGroup::JoinFromWelcome(const GroupConfig& conf
                       tree.occupant(own_leaf)->credential_hash, ephemeral, welcome.signed_prekey_id(),
                       one_time_id};
   ART_ASSIGN_OR_RETURN(X25519PrivateKey leaf_key, DeriveLeafKey(agreement, context));
-  MemberGroup group;
-  group.path_keys_.emplace_back(LeafToNode(own_leaf), leaf_key);
-  ART_ASSIGN_OR_RETURN(std::vector<NodeKey> ancestors,
-                       DeriveAncestors(tree, tree.leaf_count(), LeafToNode(own_leaf), leaf_key));
-  for (auto& ancestor : ancestors) group.path_keys_.push_back(std::move(ancestor));
-  ART_RETURN_IF_ERROR(CheckDerivedKeys(tree, group.path_keys_));
-
   const Sha256Digest confirmed = ConfirmedTranscriptHash(
       previous_interim,
       EncodeCommitWithoutTag(config.tenant_id, add_commit, previous_tree_hash, previous_interim));
@@ -690,23 +694,8 @@ absl::StatusOr<MemberGroup> MemberGroup::JoinFromWelcome(const GroupConfig& conf
     return absl::InvalidArgumentError(
         "the fetched group state's transcript hash does not follow from the add commit");
   }
-  ART_ASSIGN_OR_RETURN(SecretBytes tree_key, DeriveTreeKey(group.path_keys_.back().second.secret()));
-  EpochContext epoch_context{config.tenant_id, public_group.group_id(), public_group.epoch(),
-                             tree.tree_hash(), confirmed};
-  ART_ASSIGN_OR_RETURN(EpochSecrets secrets, DeriveEpochSecrets(previous_init, tree_key, epoch_context));
-  ART_RETURN_IF_ERROR(CheckTag(ConfirmationTag(secrets.confirmation_key, confirmed),
-                               add_commit.confirmation_tag()));
-
-  group.config_ = config;
-  group.own_leaf_ = own_leaf;
-  group.signing_key_ = identity.signing_key;
-  group.identity_dh_key_ = identity.dh_key;
-  group.own_credential_ = identity.credential;
-  group.message_keys_ = EpochMessageKeys(tree.leaf_count(), std::move(secrets.application_secret));
-  group.secrets_ = std::move(secrets);
-  group.public_group_ = std::move(public_group);
-  if (one_time_id.has_value()) prekeys->one_time_prekeys.erase(*one_time_id);
-  return group;
+  return FinishJoin(config, identity, prekeys, std::move(public_group), own_leaf, leaf_key, previous_init,
+                    confirmed, add_commit.confirmation_tag(), one_time_id);
 }
 
 absl::StatusOr<v1::ApplicationMessage> MemberGroup::Protect(uint32_t content_type, ByteSpan content) {

@@ -153,6 +153,13 @@ class MemberGroup {
  private:
   MemberGroup() = default;
 
+  // The end of every join: derives and checks this member's path in |public_group|, runs the key
+  // schedule from |previous_init| and |confirmed|, checks |tag|, and spends the one-time prekey.
+  static absl::StatusOr<MemberGroup> FinishJoin(const GroupConfig& config, const MemberIdentity& identity,
+                                                PrekeySecrets* prekeys, PublicGroup public_group,
+                                                LeafIndex own_leaf, const X25519PrivateKey& leaf_key,
+                                                const SecretBytes& previous_init, const Sha256Digest& confirmed,
+                                                const std::string& tag, std::optional<uint32_t> one_time_id);
   // Own key pair for |node|, or nullptr.
   const X25519PrivateKey* OwnKey(NodeIndex node) const;
   // Finishes a commit this member signs: tree change, signature, schedule, tag.
