@@ -61,6 +61,33 @@ SecretBytes Encoder::TakeSecret() {
   return secret;
 }
 
+bool Decoder::ReadUint8(uint8_t* value) {
+  if (input_.size() - offset_ < 1) return false;
+  *value = input_[offset_++];
+  return true;
+}
+
+bool Decoder::ReadBool(bool* value) {
+  uint8_t byte = 0;
+  if (!ReadUint8(&byte) || byte > 1) return false;
+  *value = byte == 1;
+  return true;
+}
+
+bool Decoder::ReadString(std::string* value) {
+  ByteSpan view;
+  if (!ReadVector(&view)) return false;
+  value->assign(view.begin(), view.end());
+  return true;
+}
+
+bool Decoder::ReadSecret(SecretBytes* value) {
+  ByteSpan view;
+  if (!ReadVector(&view)) return false;
+  *value = SecretBytes(view);
+  return true;
+}
+
 bool Decoder::ReadUint32(uint32_t* value) {
   if (input_.size() - offset_ < 4) return false;
   uint32_t result = 0;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "art/crypto/bytes.h"
@@ -50,12 +51,25 @@ class Decoder {
  public:
   explicit Decoder(ByteSpan input) : input_(input) {}
 
+  bool ReadUint8(uint8_t* value);
+  bool ReadBool(bool* value);
   bool ReadUint32(uint32_t* value);
   bool ReadUint64(uint64_t* value);
   // A length-prefixed vector; |view| points into the input.
   bool ReadVector(ByteSpan* view);
   // Exactly |size| bytes with no prefix; |view| points into the input.
   bool ReadFixed(size_t size, ByteSpan* view);
+  // Exactly N bytes into an array.
+  template <size_t N>
+  bool ReadArray(std::array<uint8_t, N>* value) {
+    ByteSpan view;
+    if (!ReadFixed(N, &view)) return false;
+    std::copy(view.begin(), view.end(), value->begin());
+    return true;
+  }
+  // A length-prefixed vector as a string / as secret bytes.
+  bool ReadString(std::string* value);
+  bool ReadSecret(SecretBytes* value);
   bool done() const { return offset_ == input_.size(); }
 
  private:

@@ -791,6 +791,118 @@ absl::StatusOr<SecretBytes> MemberGroup::Export(std::string_view label, ByteSpan
   return ExportSecret(secrets_.exporter_secret, label, context, length);
 }
 
+namespace {
+
+constexpr std::string_view kStateMagic = "artd member group";
+constexpr uint16_t kStateVersion = 1;
+
+}  // namespace
+
+absl::StatusOr<SecretBytes> MemberGroup::Serialize() const {
+  Encoder encoder;
+  encoder.String(kStateMagic).Uint16(kStateVersion).Bool(active_);
+  const GroupHeader& header = public_group_.header();
+  encoder.String(header.tenant_id).Vector(header.group_id).Uint64(header.epoch).Raw(header.interim_transcript_hash);
+  encoder.Uint32(own_leaf_);
+  if (!active_) return encoder.TakeSecret();
+  public_group_.tree().EncodeTo(encoder);
+  encoder.Uint32(static_cast<uint32_t>(path_keys_.size()));
+  for (const auto& [node, key] : path_keys_) encoder.Uint32(node).Vector(key.secret().span());
+  encoder.Vector(secrets_.init_secret.span())
+      .Vector(secrets_.confirmation_key.span())
+      .Vector(secrets_.exporter_secret.span())
+      .Vector(secrets_.authenticator.span());
+  message_keys_.EncodeTo(encoder);
+  encoder.Bool(previous_message_keys_.has_value());
+  if (previous_message_keys_.has_value()) {
+    previous_message_keys_->EncodeTo(encoder);
+    encoder.Uint64(static_cast<uint64_t>(absl::ToUnixNanos(previous_expiry_)));
+  }
+  encoder.Uint32(previous_changed_leaf_).Bool(previous_changed_occupant_.has_value());
+  if (previous_changed_occupant_.has_value()) {
+    encoder.String(previous_changed_occupant_->member_id)
+        .Raw(previous_changed_occupant_->signing_key)
+        .Raw(previous_changed_occupant_->credential_hash);
+  }
+  return encoder.TakeSecret();
+}
+
+absl::StatusOr<MemberGroup> MemberGroup::Deserialize(const GroupConfig& config, const MemberIdentity& identity,
+                                                     ByteSpan serialized) {
+  const absl::Status malformed = absl::DataLossError("stored group state is malformed");
+  Decoder decoder(serialized);
+  std::string magic;
+  uint8_t version_high = 0, version_low = 0;
+  MemberGroup group;
+  GroupHeader header;
+  if (!decoder.ReadString(&magic) || magic != kStateMagic || !decoder.ReadUint8(&version_high) ||
+      !decoder.ReadUint8(&version_low) || ((version_high << 8) | version_low) != kStateVersion ||
+      !decoder.ReadBool(&group.active_)) {
+    return absl::DataLossError("not a stored group state of a version this SDK reads");
+  }
+  ByteSpan group_id;
+  if (!decoder.ReadString(&header.tenant_id) || !decoder.ReadVector(&group_id) ||
+      !decoder.ReadUint64(&header.epoch) || !decoder.ReadArray(&header.interim_transcript_hash) ||
+      !decoder.ReadUint32(&group.own_leaf_)) {
+    return malformed;
+  }
+  if (header.tenant_id != config.tenant_id) {
+    return absl::InvalidArgumentError("stored group state belongs to another tenant");
+  }
+  header.group_id.assign(group_id.begin(), group_id.end());
+  group.config_ = config;
+  group.own_credential_ = identity.credential;
+  if (!group.active_) {
+    group.public_group_ = PublicGroup::FromLoadedState(std::move(header), PublicTree());
+    return group;
+  }
+  ART_ASSIGN_OR_RETURN(PublicTree tree, PublicTree::DecodeFrom(decoder));
+  const LeafOccupant* occupant = tree.occupant(group.own_leaf_);
+  if (occupant == nullptr || occupant->credential_hash != CredentialHash(identity.credential)) {
+    return absl::InvalidArgumentError("stored group state is not this member's");
+  }
+  uint32_t path_key_count = 0;
+  if (!decoder.ReadUint32(&path_key_count) || path_key_count > 32) return malformed;
+  for (uint32_t i = 0; i < path_key_count; ++i) {
+    uint32_t node = 0;
+    SecretBytes secret;
+    if (!decoder.ReadUint32(&node) || !decoder.ReadSecret(&secret)) return malformed;
+    ART_ASSIGN_OR_RETURN(X25519PrivateKey key, X25519PrivateKey::FromSecret(secret.span()));
+    group.path_keys_.emplace_back(node, std::move(key));
+  }
+  if (!decoder.ReadSecret(&group.secrets_.init_secret) || !decoder.ReadSecret(&group.secrets_.confirmation_key) ||
+      !decoder.ReadSecret(&group.secrets_.exporter_secret) || !decoder.ReadSecret(&group.secrets_.authenticator)) {
+    return malformed;
+  }
+  ART_ASSIGN_OR_RETURN(group.message_keys_, EpochMessageKeys::DecodeFrom(decoder));
+  bool has_previous = false;
+  if (!decoder.ReadBool(&has_previous)) return malformed;
+  if (has_previous) {
+    ART_ASSIGN_OR_RETURN(group.previous_message_keys_, EpochMessageKeys::DecodeFrom(decoder));
+    uint64_t expiry = 0;
+    if (!decoder.ReadUint64(&expiry)) return malformed;
+    group.previous_expiry_ = absl::FromUnixNanos(static_cast<int64_t>(expiry));
+  }
+  bool has_changed_occupant = false;
+  if (!decoder.ReadUint32(&group.previous_changed_leaf_) || !decoder.ReadBool(&has_changed_occupant)) {
+    return malformed;
+  }
+  if (has_changed_occupant) {
+    LeafOccupant changed;
+    if (!decoder.ReadString(&changed.member_id) || !decoder.ReadArray(&changed.signing_key) ||
+        !decoder.ReadArray(&changed.credential_hash)) {
+      return malformed;
+    }
+    group.previous_changed_occupant_ = std::move(changed);
+  }
+  if (!decoder.done()) return malformed;
+  group.public_group_ =
+      PublicGroup::FromLoadedState(std::move(header), std::move(tree));
+  group.signing_key_ = identity.signing_key;
+  group.identity_dh_key_ = identity.dh_key;
+  return group;
+}
+
 void MemberGroup::ExpirePreviousEpoch() {
   if (previous_message_keys_.has_value() && config_.clock() >= previous_expiry_) {
     previous_message_keys_.reset();

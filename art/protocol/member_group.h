@@ -133,6 +133,13 @@ class MemberGroup {
   // Erases the previous epoch's message keys if their retention time has passed.
   void ExpirePreviousEpoch();
 
+  // The whole state, every secret included, for the SDK to encrypt and store (never to send in
+  // clear). Deserialize restores it for |identity|, whose keys are not part of it, and checks that
+  // the stored tree is intact and that |identity| is the member at its leaf.
+  absl::StatusOr<SecretBytes> Serialize() const;
+  static absl::StatusOr<MemberGroup> Deserialize(const GroupConfig& config, const MemberIdentity& identity,
+                                                 ByteSpan serialized);
+
   bool is_active() const { return active_; }
   uint64_t epoch() const { return public_group_.epoch(); }
   LeafIndex own_leaf() const { return own_leaf_; }

@@ -128,5 +128,42 @@ TEST(MemberGroup, RemovedMemberBecomesInactiveAndItsBlankLeafKeyIsDroppedLater) 
   EXPECT_TRUE(group->AllAgree());
 }
 
+TEST(MemberGroup, StateSurvivesSerializationMidConversation) {
+  TestTenant tenant;
+  absl::Time now = absl::FromUnixSeconds(3'000'000);
+  tenant.mutable_config().clock = [&now] { return now; };
+  auto group = ValueOrDie(SimulatedGroup::Create(tenant, 6));
+  // Leave skipped keys and a previous epoch behind, then store member 4 and restore it.
+  std::vector<v1::ApplicationMessage> sent;
+  for (int i = 0; i < 3; ++i) sent.push_back(ValueOrDie(group->group(1).Protect(1, AsBytes("m" + std::to_string(i)))));
+  ASSERT_TRUE(group->group(4).Unprotect(sent[2]).ok());
+  ASSERT_TRUE(group->Update(2).ok());
+  const MemberIdentity& identity = group->seats().at(4).device->identity;
+  SecretBytes stored = ValueOrDie(group->group(4).Serialize());
+  MemberGroup restored = ValueOrDie(MemberGroup::Deserialize(tenant.config(), identity, stored.span()));
+  EXPECT_EQ(restored.epoch(), group->group(4).epoch());
+  EXPECT_EQ(restored.tree_hash(), group->group(4).tree_hash());
+  EXPECT_EQ(restored.epoch_authenticator(), group->group(4).epoch_authenticator());
+  // The skipped keys of the previous epoch still open its late messages, once.
+  EXPECT_EQ(Text(ValueOrDie(restored.Unprotect(sent[0])).content), "m0");
+  EXPECT_FALSE(restored.Unprotect(sent[2]).ok());
+  // It follows new commits and reads new messages like the original.
+  group->seats().at(4).group = restored;
+  ASSERT_TRUE(group->Update(5).ok());
+  EXPECT_TRUE(group->AllAgree());
+  v1::ApplicationMessage later = ValueOrDie(group->group(4).Protect(1, AsBytes("after restore")));
+  EXPECT_EQ(Text(ValueOrDie(group->group(0).Unprotect(later)).content), "after restore");
+
+  // A damaged tree, a truncated state or a foreign state is refused (the AEAD the SDK wraps around a
+  // stored state catches any other change).
+  SecretBytes damaged = stored;
+  damaged.data()[damaged.size() / 2] ^= 1;
+  EXPECT_FALSE(MemberGroup::Deserialize(tenant.config(), identity, damaged.span()).ok());
+  EXPECT_FALSE(MemberGroup::Deserialize(tenant.config(), identity, stored.span().subspan(0, stored.size() - 1)).ok());
+  const MemberIdentity& someone_else = group->seats().at(3).device->identity;
+  EXPECT_EQ(MemberGroup::Deserialize(tenant.config(), someone_else, stored.span()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace art

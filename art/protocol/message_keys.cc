@@ -42,6 +42,53 @@ EpochMessageKeys::EpochMessageKeys(uint32_t leaf_count, SecretBytes application_
   frontier_.emplace(Root(leaf_count), std::move(application_secret));
 }
 
+void EpochMessageKeys::EncodeTo(Encoder& encoder) const {
+  encoder.Uint32(leaf_count_).Uint32(static_cast<uint32_t>(frontier_.size()));
+  for (const auto& [node, secret] : frontier_) encoder.Uint32(node).Vector(secret.span());
+  encoder.Uint32(static_cast<uint32_t>(chains_.size()));
+  for (const auto& [sender, chain] : chains_) {
+    encoder.Uint32(sender).Uint32(chain.next_generation).Vector(chain.chain_secret.span());
+    encoder.Uint32(static_cast<uint32_t>(chain.skipped.size()));
+    for (const auto& [generation, key] : chain.skipped) {
+      encoder.Uint32(generation).Vector(key.key.span()).Vector(key.nonce.span());
+    }
+  }
+}
+
+absl::StatusOr<EpochMessageKeys> EpochMessageKeys::DecodeFrom(Decoder& decoder) {
+  const absl::Status malformed = absl::DataLossError("stored message keys are malformed");
+  EpochMessageKeys keys;
+  uint32_t frontier_size = 0;
+  if (!decoder.ReadUint32(&keys.leaf_count_) || !decoder.ReadUint32(&frontier_size)) return malformed;
+  for (uint32_t i = 0; i < frontier_size; ++i) {
+    uint32_t node = 0;
+    SecretBytes secret;
+    if (!decoder.ReadUint32(&node) || !decoder.ReadSecret(&secret)) return malformed;
+    keys.frontier_.emplace(node, std::move(secret));
+  }
+  uint32_t chain_count = 0;
+  if (!decoder.ReadUint32(&chain_count)) return malformed;
+  for (uint32_t i = 0; i < chain_count; ++i) {
+    uint32_t sender = 0, skipped_count = 0;
+    SenderChain chain;
+    if (!decoder.ReadUint32(&sender) || !decoder.ReadUint32(&chain.next_generation) ||
+        !decoder.ReadSecret(&chain.chain_secret) || !decoder.ReadUint32(&skipped_count) ||
+        skipped_count > kMaxSkippedKeys) {
+      return malformed;
+    }
+    for (uint32_t k = 0; k < skipped_count; ++k) {
+      uint32_t generation = 0;
+      MessageKey key;
+      if (!decoder.ReadUint32(&generation) || !decoder.ReadSecret(&key.key) || !decoder.ReadSecret(&key.nonce)) {
+        return malformed;
+      }
+      chain.skipped.emplace(generation, std::move(key));
+    }
+    keys.chains_.emplace(sender, std::move(chain));
+  }
+  return keys;
+}
+
 void EpochMessageKeys::Clear() {
   frontier_.clear();
   chains_.clear();

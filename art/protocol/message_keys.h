@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "art/crypto/bytes.h"
 #include "art/crypto/secret_bytes.h"
+#include "art/encoding/encoder.h"
 #include "art/tree/tree_math.h"
 
 namespace art {
@@ -82,6 +83,11 @@ class EpochMessageKeys {
 
   // Erases every secret.
   void Clear();
+
+  // Appends every secret this epoch still holds to |encoder| (a member's encrypted stored state);
+  // DecodeFrom reads it back.
+  void EncodeTo(Encoder& encoder) const;
+  static absl::StatusOr<EpochMessageKeys> DecodeFrom(Decoder& decoder);
 
   uint32_t leaf_count() const { return leaf_count_; }
 

@@ -113,8 +113,13 @@ absl::StatusOr<PublicGroup> PublicGroup::FromSetup(
 
 PublicGroup PublicGroup::FromCreatedSetup(std::string tenant_id, Bytes group_id, PublicTree tree,
                                           const Sha256Digest& interim_transcript_hash) {
+  return FromLoadedState(GroupHeader{std::move(tenant_id), std::move(group_id), 0, interim_transcript_hash},
+                         std::move(tree));
+}
+
+PublicGroup PublicGroup::FromLoadedState(GroupHeader header, PublicTree tree) {
   PublicGroup group;
-  group.header_ = GroupHeader{std::move(tenant_id), std::move(group_id), 0, interim_transcript_hash};
+  group.header_ = std::move(header);
   group.tree_ = std::move(tree);
   return group;
 }

@@ -76,6 +76,8 @@ class PublicGroup {
   // The creator's own epoch 0, from inputs it built and verified itself (no second verification).
   static PublicGroup FromCreatedSetup(std::string tenant_id, Bytes group_id, PublicTree tree,
                                       const Sha256Digest& interim_transcript_hash);
+  // A group a member verified before and stored itself (see MemberGroup::Deserialize).
+  static PublicGroup FromLoadedState(GroupHeader header, PublicTree tree);
 
   // Loads a fetched or stored public state, verifying every credential and recomputing the tree hash;
   // fails unless it equals the state's stated tree hash.

@@ -139,6 +139,56 @@ void PublicTree::Apply(TreeChange change) {
   tree_hash_ = change.tree_hash;
 }
 
+void PublicTree::EncodeTo(Encoder& encoder) const {
+  encoder.Uint32(leaf_count_);
+  for (LeafIndex leaf = 0; leaf < leaf_count_; ++leaf) {
+    const LeafOccupant* occupant = this->occupant(leaf);
+    encoder.Bool(occupant != nullptr);
+    if (occupant != nullptr) {
+      encoder.String(occupant->member_id).Raw(occupant->signing_key).Raw(occupant->credential_hash);
+    }
+    encoder.Uint32(keyed_by_[leaf]);
+  }
+  for (NodeIndex node = 0; node < NodeWidth(leaf_count_); ++node) {
+    encoder.Bool(has_key_[node] != 0);
+    if (has_key_[node]) encoder.Raw(keys_[node]);
+  }
+  encoder.Raw(tree_hash_);
+}
+
+absl::StatusOr<PublicTree> PublicTree::DecodeFrom(Decoder& decoder) {
+  const absl::Status malformed = absl::DataLossError("stored tree is malformed");
+  uint32_t leaf_count = 0;
+  if (!decoder.ReadUint32(&leaf_count) || leaf_count == 0 || leaf_count > kMaxLeaves) return malformed;
+  std::vector<std::optional<LeafOccupant>> occupants(leaf_count);
+  std::vector<LeafIndex> keyed_by(leaf_count);
+  for (LeafIndex leaf = 0; leaf < leaf_count; ++leaf) {
+    bool occupied = false;
+    if (!decoder.ReadBool(&occupied)) return malformed;
+    if (occupied) {
+      LeafOccupant occupant;
+      if (!decoder.ReadString(&occupant.member_id) || !decoder.ReadArray(&occupant.signing_key) ||
+          !decoder.ReadArray(&occupant.credential_hash)) {
+        return malformed;
+      }
+      occupants[leaf] = std::move(occupant);
+    }
+    if (!decoder.ReadUint32(&keyed_by[leaf])) return malformed;
+  }
+  std::vector<std::optional<X25519PublicKey>> keys(NodeWidth(leaf_count));
+  for (auto& key : keys) {
+    bool has_key = false;
+    if (!decoder.ReadBool(&has_key)) return malformed;
+    if (has_key && !decoder.ReadArray(&key.emplace())) return malformed;
+  }
+  Sha256Digest stored_hash;
+  if (!decoder.ReadArray(&stored_hash)) return malformed;
+  absl::StatusOr<PublicTree> tree = Load(std::move(occupants), std::move(keys), std::move(keyed_by));
+  if (!tree.ok()) return tree.status();
+  if (tree->tree_hash() != stored_hash) return absl::DataLossError("stored tree does not match its tree hash");
+  return tree;
+}
+
 size_t PublicTree::MemoryUsage() const {
   size_t bytes = sizeof(*this);
   bytes += occupants_.capacity() * sizeof(std::optional<LeafOccupant>);

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "art/crypto/bytes.h"
+#include "art/encoding/encoder.h"
 #include "art/tree/tree_change.h"
 #include "art/tree/tree_math.h"
 
@@ -72,6 +73,11 @@ class PublicTree {
 
   // Installs a change staged on this exact tree.
   void Apply(TreeChange change);
+
+  // Appends the tree (occupants, taint, node keys and the tree hash) to |encoder|, for a member's
+  // stored state. DecodeFrom reads it back, recomputes every hash and checks the tree hash.
+  void EncodeTo(Encoder& encoder) const;
+  static absl::StatusOr<PublicTree> DecodeFrom(Decoder& decoder);
 
   // A whole tree never lacks a node (see PartialTree::missing_node).
   absl::Status MissingNodes() const { return absl::OkStatus(); }
