@@ -397,17 +397,57 @@ absl::StatusOr<PendingCommit> MemberGroup::FinishCommit(v1::Commit commit, LeafI
   staged.interim_transcript_hash = InterimTranscriptHash(staged.confirmed_transcript_hash, tag.span());
 
   PendingCommit pending;
-  // Keep the new keys of this member's own direct path only; the rest (the path leaf when it is not
-  // this member's, and nodes off its path) are erased when |ancestors| goes away.
-  const NodeIndex own = LeafToNode(own_leaf_);
-  if (path_leaf == own_leaf_) pending.transition.own_path_keys.emplace_back(own, path_leaf_key);
-  for (auto& [node, key] : ancestors) {
-    if (InSubtree(own, node)) pending.transition.own_path_keys.emplace_back(node, std::move(key));
-  }
+  pending.transition.own_path_keys = OwnPathKeys(path_leaf, path_leaf_key, std::move(ancestors));
+  pending.path_leaf_secret = path_leaf_key.secret();
   pending.transition.public_commit = std::move(staged);
   pending.transition.secrets = std::move(secrets);
   pending.commit = std::move(commit);
   return pending;
+}
+
+std::vector<NodeKey> MemberGroup::OwnPathKeys(LeafIndex path_leaf, const X25519PrivateKey& path_leaf_key,
+                                              std::vector<NodeKey> ancestors) const {
+  // Keep the new keys of this member's own direct path only; the rest (the path leaf when it is not
+  // this member's, and nodes off its path) are erased when |ancestors| goes away.
+  std::vector<NodeKey> own_path;
+  const NodeIndex own = LeafToNode(own_leaf_);
+  if (path_leaf == own_leaf_) own_path.emplace_back(own, path_leaf_key);
+  for (auto& [node, key] : ancestors) {
+    if (InSubtree(own, node)) own_path.emplace_back(node, std::move(key));
+  }
+  return own_path;
+}
+
+absl::Status MemberGroup::RecoverOwnCommit(const v1::Commit& commit, ByteSpan path_leaf_secret) {
+  if (!active_) return NotActive();
+  ART_ASSIGN_OR_RETURN(StagedPublicCommit staged,
+                       public_group_.StageCommit(commit, config_.trusted_tenant_keys));
+  if (staged.signer_leaf != own_leaf_) {
+    return absl::InvalidArgumentError("the commit to recover was not signed by this member");
+  }
+  ART_ASSIGN_OR_RETURN(X25519PrivateKey path_leaf_key, X25519PrivateKey::FromSecret(path_leaf_secret));
+  const uint32_t leaf_count = staged.tree_change.new_leaf_count;
+  ART_ASSIGN_OR_RETURN(std::vector<NodeKey> ancestors, DeriveAncestors(public_group_.tree(), leaf_count,
+                                                                       LeafToNode(staged.path_leaf), path_leaf_key));
+  if (staged.path_keys.size() != ancestors.size() + 1 || staged.path_keys[0] != path_leaf_key.public_key()) {
+    return absl::InvalidArgumentError("the kept path secret is not the one this commit was made from");
+  }
+  for (size_t i = 0; i < ancestors.size(); ++i) {
+    if (staged.path_keys[i + 1] != ancestors[i].second.public_key()) {
+      return absl::InvalidArgumentError(absl::StrCat("path key at node ", ancestors[i].first,
+                                                     " does not match the key this member derives"));
+    }
+  }
+  EpochTransition transition;
+  const X25519PrivateKey& root_key = ancestors.empty() ? path_leaf_key : ancestors.back().second;
+  ART_ASSIGN_OR_RETURN(transition.secrets, NextEpochSecrets(staged, root_key));
+  ART_RETURN_IF_ERROR(CheckTag(ConfirmationTag(transition.secrets.confirmation_key,
+                                               staged.confirmed_transcript_hash),
+                               commit.confirmation_tag()));
+  transition.own_path_keys = OwnPathKeys(staged.path_leaf, path_leaf_key, std::move(ancestors));
+  transition.public_commit = std::move(staged);
+  ApplyTransition(std::move(transition));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<PendingCommit> MemberGroup::CreateUpdate() const {

@@ -62,6 +62,10 @@ struct PendingCommit {
   v1::Commit commit;
   std::optional<v1::Welcome> welcome;  // For an Add: deliver to the newcomer with the commit.
   EpochTransition transition;
+  // The fresh secret the commit's path starts from. Persist it (encrypted) with the commit before
+  // sending: if the process stops after the service accepted the commit but before the state was
+  // saved, MemberGroup::RecoverOwnCommit rebuilds the transition from it.
+  SecretBytes path_leaf_secret;
 };
 
 // An application message after decryption and verification.
@@ -114,6 +118,11 @@ class MemberGroup {
 
   // Installs this member's own commit once the service has accepted it.
   void ApplyPendingCommit(PendingCommit pending);
+
+  // Applies this member's own |commit| for the current epoch, found in the service's log after a
+  // restart, from the |path_leaf_secret| kept with it: runs every check ProcessCommit runs (the
+  // signature, the path keys it derives, the confirmation tag) and moves to the next epoch.
+  absl::Status RecoverOwnCommit(const v1::Commit& commit, ByteSpan path_leaf_secret);
 
   // Verifies another member's commit for the current epoch and moves to the next epoch. If the commit
   // removes this member, the group becomes inactive (is_active() is false) and all secrets are erased.
@@ -169,6 +178,10 @@ class MemberGroup {
                                                 const std::string& tag, std::optional<uint32_t> one_time_id);
   // Own key pair for |node|, or nullptr.
   const X25519PrivateKey* OwnKey(NodeIndex node) const;
+  // This member's new direct-path keys among a path's derived keys (its leaf's when the path starts
+  // there); the rest are not kept.
+  std::vector<NodeKey> OwnPathKeys(LeafIndex path_leaf, const X25519PrivateKey& path_leaf_key,
+                                   std::vector<NodeKey> ancestors) const;
   // Finishes a commit this member signs: tree change, signature, schedule, tag.
   absl::StatusOr<PendingCommit> FinishCommit(v1::Commit commit, LeafIndex path_leaf,
                                              const X25519PrivateKey& path_leaf_key) const;

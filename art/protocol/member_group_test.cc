@@ -165,5 +165,34 @@ TEST(MemberGroup, StateSurvivesSerializationMidConversation) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(MemberGroup, AnAcceptedCommitIsRecoveredFromItsKeptPathSecret) {
+  TestTenant tenant;
+  auto group = ValueOrDie(SimulatedGroup::Create(tenant, 7));
+  // Member 3 makes a commit of each kind; the service accepts it, but member 3 "crashes" before it
+  // applies it, keeping only its state from before and the commit with its path secret.
+  for (int kind = 0; kind < 3; ++kind) {
+    const MemberGroup before = group->group(3);
+    PendingCommit pending = kind == 0   ? ValueOrDie(before.CreateUpdate())
+                            : kind == 1 ? ValueOrDie(before.CreateRemove(5))
+                                        : ValueOrDie(before.CreateAdd(tenant.NewMember("n" + std::to_string(kind))->TakeBundle()));
+    const v1::Commit commit = pending.commit;
+    const SecretBytes kept = pending.path_leaf_secret;
+    ASSERT_TRUE(group->Deliver(3, std::move(pending)).ok());
+    MemberGroup restarted = before;
+    // The wrong secret is refused and changes nothing; the right one recovers.
+    SecretBytes wrong = kept;
+    wrong.data()[1] ^= 1;  // (Not byte 0: clamping ignores its low bits.)
+    EXPECT_FALSE(restarted.RecoverOwnCommit(commit, wrong.span()).ok());
+    EXPECT_EQ(restarted.epoch(), before.epoch());
+    ASSERT_TRUE(restarted.RecoverOwnCommit(commit, kept.span()).ok());
+    EXPECT_EQ(restarted.epoch_authenticator(), group->group(0).epoch_authenticator());
+    EXPECT_EQ(restarted.tree_hash(), group->service_view().tree_hash());
+    group->seats().at(3).group = restarted;
+    // Another member cannot use it to process someone else's commit.
+    EXPECT_FALSE(group->group(0).RecoverOwnCommit(commit, kept.span()).ok());
+  }
+  EXPECT_TRUE(group->AllAgree());
+}
+
 }  // namespace
 }  // namespace art
