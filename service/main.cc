@@ -11,7 +11,7 @@
 #include "art/crypto/bytes.h"
 #include "service/grpc/tenant_authenticator.h"
 #include "service/server/server.h"
-#include "storage/sqlite/sqlite_store.h"
+#include "storage/open_store.h"
 
 namespace artd {
 namespace {
@@ -22,7 +22,7 @@ int Fail(const std::string& what, const absl::Status& status) {
 }
 
 std::unique_ptr<Store> OpenOrExit(const std::string& database) {
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(database);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(database);
   if (!store.ok()) std::exit(Fail("opening database " + database, store.status()));
   return *std::move(store);
 }
@@ -61,7 +61,7 @@ int Main(int argc, char** argv) {
   ServerOptions options;
   int drain_seconds = 10;
   serve->add_option("--listen", options.listen_address, "address to listen on")->envname("ARTD_LISTEN")->capture_default_str();
-  serve->add_option("--database", database, "SQLite database file")->envname("ARTD_DATABASE")->capture_default_str();
+  serve->add_option("--database", database, "SQLite file, or a postgres:// URL")->envname("ARTD_DATABASE")->capture_default_str();
   serve->add_option("--drain-seconds", drain_seconds, "how long in-flight calls may finish on SIGTERM")
       ->envname("ARTD_DRAIN_SECONDS")->capture_default_str();
   serve->add_option("--max-group-size", options.service.max_group_size)->envname("ARTD_MAX_GROUP_SIZE")->capture_default_str();
@@ -75,7 +75,7 @@ int Main(int argc, char** argv) {
 
   CLI::App* admin = app.add_subcommand("admin", "manage tenants and API keys in the database");
   admin->require_subcommand(1);
-  admin->add_option("--database", database, "SQLite database file")->envname("ARTD_DATABASE")->capture_default_str();
+  admin->add_option("--database", database, "SQLite file, or a postgres:// URL")->envname("ARTD_DATABASE")->capture_default_str();
   std::string tenant, key_id, public_key_hex;
   CLI::App* create_tenant = admin->add_subcommand("create-tenant", "create a tenant");
   create_tenant->add_option("--tenant", tenant)->required();

@@ -367,6 +367,24 @@ TEST_F(ServiceTest, WatchingAGroupStreamsNewCommitsAndMessages) {
   EXPECT_EQ(missing->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(ServiceTest, ACommitNeedsNoMemberAuthButOneSentIsChecked) {
+  auto alice = tenant_->NewMember("alice");
+  auto bob = tenant_->NewMember("bob");
+  art::MemberGroup group = CreateGroup(*tenant_, *alice, {bob.get()}, "self-signed");
+  art::PendingCommit update = ValueOrDie(group.CreateUpdate());
+  v1::SubmitCommitRequest request;
+  *request.mutable_commit() = update.commit;
+  // A MemberAuth by someone else is refused ...
+  *request.mutable_auth() = tenant_->Sign(*bob, art::kSubmitCommitMethod, art::RequestDigest(request));
+  v1::SubmitCommitResponse response;
+  EXPECT_GRPC(tenant_->groups->SubmitCommit(tenant_->Context().get(), request, &response), PERMISSION_DENIED);
+  // ... none at all is fine: the commit's signature speaks for alice.
+  request.clear_auth();
+  ASSERT_TRUE(tenant_->groups->SubmitCommit(tenant_->Context().get(), request, &response).ok());
+  // And a replay of it loses the epoch race.
+  EXPECT_GRPC(tenant_->groups->SubmitCommit(tenant_->Context().get(), request, &response), ABORTED);
+}
+
 TEST_F(ServiceTest, TenantsAreIsolated) {
   auto other = harness_->NewTenant("tenant-b");
   auto alice = tenant_->NewMember("alice");

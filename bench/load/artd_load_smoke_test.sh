@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs artd_load for about 3 seconds against an artd it spawns and checks that every mode reports a
+# non-zero throughput, so that CI notices when the load tool (or the flow it drives) breaks.
+set -euo pipefail
+load="$1"
+artd="$2"
+output="$("$load" --artd-binary "$artd" --mode all --concurrency 4 --groups 4 --members-per-group 2 \
+  --warmup-seconds 0.2 --duration-seconds 1 --max-operations 100000)"
+echo "$output"
+for mode in floor commits posts; do
+  # A table row: "| mode | ops | ops/s | ..." with a non-zero operation count.
+  if ! grep -Eq "^\| $mode \| [1-9][0-9]* \| [0-9]+ \|" <<<"$output"; then
+    echo "FAIL: no non-zero throughput for $mode" >&2
+    exit 1
+  fi
+done
+json="$("$load" --artd-binary "$artd" --mode floor --concurrency 2 --warmup-seconds 0 --duration-seconds 0.3 --json 2>/dev/null)"
+if ! grep -q '"mode": "floor", "operations": [1-9]' <<<"$json"; then
+  echo "FAIL: --json did not report the floor: $json" >&2
+  exit 1
+fi
+# Only loopback targets are accepted.
+if "$load" --target 192.0.2.1:50051 --api-key x 2>/dev/null; then
+  echo "FAIL: a non-loopback target was accepted" >&2
+  exit 1
+fi
+echo PASS

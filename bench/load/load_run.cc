@@ -1,0 +1,188 @@
+#include "bench/load/load_run.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "bench/load/spawned_artd.h"
+
+namespace artd::load {
+namespace {
+
+double OwnCpuSeconds() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+struct CpuSample {
+  double client = 0;
+  double server = -1;
+};
+
+CpuSample SampleCpu(pid_t server_pid) {
+  CpuSample sample;
+  sample.client = OwnCpuSeconds();
+  if (server_pid > 0) {
+    absl::StatusOr<double> server = ProcessCpuSeconds(server_pid);
+    if (server.ok()) sample.server = *server;
+  }
+  return sample;
+}
+
+// The nearest-rank percentile of sorted |values| (nanoseconds), in milliseconds.
+double PercentileMs(const std::vector<int64_t>& sorted, double quantile) {
+  if (sorted.empty()) return 0;
+  size_t rank = static_cast<size_t>(std::ceil(quantile * static_cast<double>(sorted.size())));
+  rank = std::clamp<size_t>(rank, 1, sorted.size());
+  return static_cast<double>(sorted[rank - 1]) / 1e6;
+}
+
+std::string YesNo(bool value) { return value ? "yes" : "no"; }
+
+// The floor's calls per second when |results| starts with it, else 0.
+double FloorRate(const std::vector<ModeResult>& results) {
+  return !results.empty() && results[0].mode == "floor" ? results[0].ops_per_second : 0;
+}
+
+// Server CPU-microseconds per operation; -1 when unknown.
+double ServerMicrosPerOp(const ModeResult& result) {
+  if (result.server_cpu_cores < 0 || result.operations == 0) return -1;
+  return result.server_cpu_cores * result.seconds / static_cast<double>(result.operations) * 1e6;
+}
+
+}  // namespace
+
+Target TargetFor(const std::string& mode) {
+  // From the service load issue: durable commits at >= 25% of the floor's calls per second, message
+  // posts at >= 50%, p99 under 20 ms at 64 concurrent clients.
+  if (mode == "commits") return {0.25, 20};
+  if (mode == "posts") return {0.50, 20};
+  return {};
+}
+
+absl::StatusOr<ModeResult> RunClients(const std::string& mode, std::vector<Step> steps, const RunLimits& limits) {
+  const absl::Time measure_start = absl::Now() + limits.warmup;
+  const absl::Time deadline = measure_start + limits.duration;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> counted{0};
+  std::vector<std::vector<int64_t>> latencies(steps.size());
+  std::vector<uint64_t> uncounted(steps.size(), 0);
+  absl::Mutex error_mutex;
+  absl::Status first_error;
+
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    threads.emplace_back([&, i] {
+      while (!stop.load(std::memory_order_relaxed)) {
+        const absl::Time before = absl::Now();
+        if (before >= deadline) break;
+        absl::StatusOr<std::optional<absl::Duration>> done = steps[i]();
+        if (!done.ok()) {
+          absl::MutexLock lock(&error_mutex);
+          if (first_error.ok()) first_error = done.status();
+          stop = true;
+          break;
+        }
+        if (before < measure_start) continue;
+        if (!done->has_value()) {
+          ++uncounted[i];
+          continue;
+        }
+        if (counted.fetch_add(1) >= limits.max_operations) {
+          stop = true;
+          break;
+        }
+        latencies[i].push_back(absl::ToInt64Nanoseconds(**done));
+      }
+    });
+  }
+  absl::SleepFor(measure_start - absl::Now());
+  const CpuSample cpu_before = SampleCpu(limits.server_pid);
+  for (std::thread& thread : threads) thread.join();
+  const absl::Time end = absl::Now();
+  const CpuSample cpu_after = SampleCpu(limits.server_pid);
+  if (!first_error.ok()) {
+    return absl::Status(first_error.code(), absl::StrCat(mode, ": ", first_error.message()));
+  }
+
+  std::vector<int64_t> all;
+  ModeResult result;
+  result.mode = mode;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    all.insert(all.end(), latencies[i].begin(), latencies[i].end());
+    result.uncounted_steps += uncounted[i];
+  }
+  std::sort(all.begin(), all.end());
+  result.operations = all.size();
+  result.seconds = std::max(absl::ToDoubleSeconds(end - measure_start), 1e-9);
+  result.ops_per_second = static_cast<double>(result.operations) / result.seconds;
+  result.p50_ms = PercentileMs(all, 0.50);
+  result.p99_ms = PercentileMs(all, 0.99);
+  result.p999_ms = PercentileMs(all, 0.999);
+  result.client_cpu_cores = (cpu_after.client - cpu_before.client) / result.seconds;
+  if (cpu_before.server >= 0 && cpu_after.server >= 0) {
+    result.server_cpu_cores = (cpu_after.server - cpu_before.server) / result.seconds;
+  }
+  return result;
+}
+
+std::string FormatTable(const RunDescription& run, const std::vector<ModeResult>& results) {
+  std::string table = absl::StrFormat(
+      "artd load: target %s, %d clients over %d channels, %d groups x %d members, %g s per mode\n\n",
+      run.target, run.concurrency, run.channels, run.groups, run.members_per_group, run.duration_seconds);
+  absl::StrAppend(&table,
+                  "| mode | ops | ops/s | x floor | target | met | p50 ms | p99 ms | p999 ms | p99 < 20 ms | "
+                  "retries | client CPU (cores) | artd CPU (cores) | artd CPU us/op |\n",
+                  "|---|---:|---:|---:|---|---|---:|---:|---:|---|---:|---:|---:|---:|\n");
+  const double floor = FloorRate(results);
+  for (const ModeResult& result : results) {
+    const Target target = TargetFor(result.mode);
+    const double ratio = floor > 0 ? result.ops_per_second / floor : 0;
+    const std::string ratio_text = floor > 0 ? absl::StrFormat("%.3f", ratio) : "-";
+    const std::string target_text = target.min_floor_ratio > 0 ? absl::StrFormat(">= %.2f", target.min_floor_ratio) : "";
+    const std::string met_text = target.min_floor_ratio > 0 && floor > 0 ? YesNo(ratio >= target.min_floor_ratio) : "";
+    const std::string p99_text = target.max_p99_ms > 0 ? YesNo(result.p99_ms < target.max_p99_ms) : "";
+    const double micros_per_op = ServerMicrosPerOp(result);
+    absl::StrAppendFormat(&table, "| %s | %d | %.0f | %s | %s | %s | %.2f | %.2f | %.2f | %s | %d | %.2f | %s | %s |\n",
+                          result.mode, result.operations, result.ops_per_second, ratio_text, target_text, met_text,
+                          result.p50_ms, result.p99_ms, result.p999_ms, p99_text, result.uncounted_steps,
+                          result.client_cpu_cores,
+                          result.server_cpu_cores >= 0 ? absl::StrFormat("%.2f", result.server_cpu_cores) : "-",
+                          micros_per_op >= 0 ? absl::StrFormat("%.0f", micros_per_op) : "-");
+  }
+  return table;
+}
+
+std::string FormatJson(const RunDescription& run, const std::vector<ModeResult>& results) {
+  std::string json = absl::StrFormat(
+      "{\"target\": \"%s\", \"concurrency\": %d, \"channels\": %d, \"groups\": %d, \"members_per_group\": %d, "
+      "\"duration_seconds\": %g, \"modes\": [",
+      run.target, run.concurrency, run.channels, run.groups, run.members_per_group, run.duration_seconds);
+  const double floor = FloorRate(results);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const ModeResult& result = results[i];
+    const Target target = TargetFor(result.mode);
+    const double ratio = floor > 0 ? result.ops_per_second / floor : 0;
+    absl::StrAppendFormat(
+        &json,
+        "%s\n  {\"mode\": \"%s\", \"operations\": %d, \"seconds\": %.3f, \"ops_per_second\": %.1f, "
+        "\"floor_ratio\": %.4f, \"target_floor_ratio\": %g, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, "
+        "\"target_p99_ms\": %g, \"retries\": %d, \"client_cpu_cores\": %.3f, \"server_cpu_cores\": %.3f, "
+        "\"server_cpu_us_per_op\": %.1f}",
+        i == 0 ? "" : ",", result.mode, result.operations, result.seconds, result.ops_per_second, ratio,
+        target.min_floor_ratio, result.p50_ms, result.p99_ms, result.p999_ms, target.max_p99_ms,
+        result.uncounted_steps, result.client_cpu_cores, result.server_cpu_cores, ServerMicrosPerOp(result));
+  }
+  absl::StrAppend(&json, "\n]}\n");
+  return json;
+}
+
+}  // namespace artd::load
