@@ -8,4 +8,15 @@ if [[ -z "${ART_SHARED_DIR:-}" && -d ../shared/testdata ]]; then
   ART_SHARED_DIR="$(cd ../shared && pwd)"
   export ART_SHARED_DIR
 fi
+# The PostgreSQL backend's tests need a server: a scratch cluster on a free loopback port, stopped
+# and deleted on exit. A server named by ARTD_TEST_POSTGRES_URL already is used as it is.
+if [[ -z "${ARTD_TEST_POSTGRES_URL:-}" ]]; then
+  port=55432
+  # A port something already answers on is taken (bash's /dev/tcp connects or fails at once).
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  postgres_dir="$(mktemp -d /tmp/artd-postgres.XXXXXX)"
+  trap 'scripts/postgres-scratch.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
+  scripts/postgres-scratch.sh start "$postgres_dir" "$port"
+  export ARTD_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+fi
 bazel test --test_output=errors //...

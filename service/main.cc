@@ -16,6 +16,15 @@
 namespace artd {
 namespace {
 
+// The database setting without any credentials, fit for logs: "postgres://user:secret@host/db"
+// becomes "postgres://…@host/db".
+std::string DatabaseForLog(const std::string& database) {
+  const size_t scheme = database.find("://");
+  const size_t at = database.rfind('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return database;
+  return database.substr(0, scheme + 3) + "…" + database.substr(at);
+}
+
 int Fail(const std::string& what, const absl::Status& status) {
   std::fprintf(stderr, "artd: %s: %s\n", what.c_str(), status.ToString().c_str());
   return 1;
@@ -23,7 +32,7 @@ int Fail(const std::string& what, const absl::Status& status) {
 
 std::unique_ptr<Store> OpenOrExit(const std::string& database) {
   absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(database);
-  if (!store.ok()) std::exit(Fail("opening database " + database, store.status()));
+  if (!store.ok()) std::exit(Fail("opening database " + DatabaseForLog(database), store.status()));
   return *std::move(store);
 }
 
@@ -38,7 +47,8 @@ int Serve(const ServerOptions& options, const std::string& database, int drain_s
   std::unique_ptr<Store> store = OpenOrExit(database);
   absl::StatusOr<std::unique_ptr<RunningServer>> server = StartServer(options, store.get());
   if (!server.ok()) return Fail("starting the server", server.status());
-  std::fprintf(stderr, "artd: serving on port %d with database %s\n", (*server)->port(), database.c_str());
+  std::fprintf(stderr, "artd: serving on port %d with database %s\n", (*server)->port(),
+               DatabaseForLog(database).c_str());
   std::fflush(stderr);
 
   int received = 0;
