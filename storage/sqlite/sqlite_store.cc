@@ -423,24 +423,91 @@ class SqliteStore final : public Store {
   }
 
  private:
-  // Runs |body| in one transaction on a pooled connection. Writers of this process queue on write_mu_
-  // first, so at most one of them waits on SQLite's write lock (whose busy handler polls, unfairly)
-  // and none ties up a pooled connection while it waits; readers never wait for writers (WAL).
-  template <typename Body>
-  auto Transact(TransactionKind kind, Body&& body) -> decltype(body(std::declval<Connection&>())) {
-    std::optional<absl::MutexLock> writer;
-    if (kind == TransactionKind::kWrite) writer.emplace(&write_mu_);
-    absl::StatusOr<ConnectionPool::Lease> connection = pool_.Acquire();
-    if (!connection.ok()) return connection.status();
-    return sqlite::InTransaction(**connection, kind, body);
-  }
+  // Runs |body| in one read transaction on a pooled connection; readers never wait for writers (WAL).
   template <typename Body>
   auto Read(Body&& body) -> decltype(body(std::declval<Connection&>())) {
-    return Transact(TransactionKind::kRead, std::forward<Body>(body));
+    absl::StatusOr<ConnectionPool::Lease> connection = pool_.Acquire();
+    if (!connection.ok()) return connection.status();
+    return sqlite::InTransaction(**connection, TransactionKind::kRead, body);
   }
+
+  // Runs |body| as one atomic write. Group commit: the writers of this process that arrive while a
+  // batch is being written form the next batch, which one of them (the leader) runs in a single
+  // BEGIN IMMEDIATE transaction with one fsync, each body inside its own SAVEPOINT so that a body
+  // that fails (an aborted compare-and-swap, say) undoes only its own changes. Nothing is
+  // acknowledged before the batch's COMMIT has returned.
   template <typename Body>
   auto Write(Body&& body) -> decltype(body(std::declval<Connection&>())) {
-    return Transact(TransactionKind::kWrite, std::forward<Body>(body));
+    using Result = decltype(body(std::declval<Connection&>()));
+    std::optional<Result> result;
+    PendingWrite write;
+    write.run = [&](Connection& c) -> absl::Status {
+      result.emplace(body(c));
+      return sqlite::StatusOf(*result);
+    };
+    RunInBatch(&write);
+    // A body that failed on its own reports its own error; otherwise the batch's outcome decides.
+    if (result.has_value() && !sqlite::StatusOf(*result).ok()) return *std::move(result);
+    if (!write.commit_status.ok()) return write.commit_status;
+    if (!result.has_value()) return absl::InternalError("write did not run");
+    return *std::move(result);
+  }
+
+  struct PendingWrite {
+    std::function<absl::Status(Connection&)> run;
+    absl::Status commit_status;  // Of the batch this write ran in.
+    bool done = false;
+  };
+
+  void RunInBatch(PendingWrite* write) {
+    absl::MutexLock lock(&batch_mu_);
+    waiting_writes_.push_back(write);
+    while (!write->done) {
+      if (batch_running_) {
+        batch_done_.Wait(&batch_mu_);
+        continue;
+      }
+      batch_running_ = true;
+      std::vector<PendingWrite*> batch;
+      batch.swap(waiting_writes_);
+      batch_mu_.Unlock();
+      RunBatch(batch);
+      batch_mu_.Lock();
+      batch_running_ = false;
+      batch_done_.SignalAll();
+    }
+  }
+
+  void RunBatch(const std::vector<PendingWrite*>& batch) {
+    absl::Status status;
+    absl::StatusOr<ConnectionPool::Lease> lease = pool_.Acquire();
+    if (!lease.ok()) {
+      status = lease.status();
+    } else {
+      Connection& c = **lease;
+      status = c.Exec("BEGIN IMMEDIATE");
+      std::vector<bool> succeeded(batch.size(), false);
+      for (size_t i = 0; status.ok() && i < batch.size(); ++i) {
+        status = c.Exec("SAVEPOINT write");
+        if (!status.ok()) break;
+        absl::Status body = batch[i]->run(c);
+        if (body.ok()) {
+          status = c.Exec("RELEASE write");
+          succeeded[i] = true;
+        } else {
+          // The body's own failure is its result; its changes are undone and the batch goes on.
+          status = c.Exec("ROLLBACK TO write");
+          if (status.ok()) status = c.Exec("RELEASE write");
+        }
+      }
+      if (status.ok()) status = c.Exec("COMMIT");
+      if (!status.ok() && c.InTransaction()) c.Exec("ROLLBACK").IgnoreError();
+    }
+    // A failed batch fails every write in it (Write reports a body's own failure first).
+    for (PendingWrite* write : batch) {
+      write->commit_status = status;
+      write->done = true;
+    }
   }
 
   // A read of the tree as of |epoch|, refused with NOT_FOUND unless the group holds that epoch.
@@ -905,7 +972,10 @@ class SqliteStore final : public Store {
   }
 
   ConnectionPool pool_;
-  absl::Mutex write_mu_;
+  absl::Mutex batch_mu_;
+  absl::CondVar batch_done_;
+  std::vector<PendingWrite*> waiting_writes_ ABSL_GUARDED_BY(batch_mu_);
+  bool batch_running_ ABSL_GUARDED_BY(batch_mu_) = false;
 };
 
 }  // namespace
