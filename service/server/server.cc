@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -56,7 +57,11 @@ class GrpcServer final : public RunningServer {
   int port() const override { return port_; }
 
   void Shutdown(absl::Duration drain) override {
+    // Report NOT_SERVING first and keep serving a moment, so load balancers and clients watching
+    // health move away, and calls already queued reach a handler: gRPC's Shutdown cancels calls that
+    // arrived but were not yet dispatched, and only calls inside a handler get the drain time.
     server_->GetHealthCheckService()->Shutdown();
+    absl::SleepFor(std::min(drain / 4, absl::Seconds(1)));
     server_->Shutdown(absl::ToChronoTime(absl::Now() + drain));
     if (!stopping_.HasBeenNotified()) stopping_.Notify();
   }

@@ -1,0 +1,136 @@
+// The client SDK: one member's device. It holds every private key, runs the ART cryptography
+// (art::MemberGroup), talks to the artd service, recovers from lost commit races and from crashes,
+// and keeps its state in a StateStore (encrypted). Errors are absl::Status values with messages a
+// developer can act on; nothing throws.
+//
+// Thread safety: a MemberClient may be used from several threads; its operations are serialized by
+// an internal mutex (one member's operations are inherently ordered by its group epochs).
+#ifndef CLIENT_MEMBER_CLIENT_H_
+#define CLIENT_MEMBER_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "api/art/v1/protocol.pb.h"
+#include "art/crypto/bytes.h"
+#include "art/crypto/ed25519.h"
+#include "art/crypto/secret_bytes.h"
+#include "client/state_store.h"
+
+namespace artd::client {
+
+struct ClientOptions {
+  // The service and the tenant whose backend this client's calls go through.
+  std::shared_ptr<grpc::Channel> channel;
+  std::string api_key;
+  std::string tenant_id;
+  // The tenant's credential public keys: identities not certified by one of them are refused.
+  std::vector<art::Ed25519PublicKey> trusted_tenant_keys;
+
+  // Prekey upkeep: keep this many one-time prekeys published, topping up below the threshold;
+  // rotate the signed prekey after its lifetime and delete its secret after the grace period.
+  uint32_t one_time_prekeys = 20;
+  uint32_t replenish_below = 5;
+  absl::Duration signed_prekey_lifetime = absl::Hours(24 * 7);
+  absl::Duration signed_prekey_grace = absl::Hours(24 * 2);
+
+  // Lost commit races: retries with jittered exponential backoff from |retry_base|, at most
+  // |max_commit_attempts| attempts in all.
+  int max_commit_attempts = 8;
+  absl::Duration retry_base = absl::Milliseconds(20);
+
+  // Test hook: called at each named point of a commit; a test may end the process there.
+  std::function<void(std::string_view point)> crash_point_for_testing;
+};
+
+// Content types of application messages. Send uses kApplicationContentType. Leave posts a message
+// of the reserved kLeaveRequestContentType (empty content): a member that receives it commits the
+// sender's removal; it is never returned to the application.
+inline constexpr uint32_t kApplicationContentType = 1;
+inline constexpr uint32_t kLeaveRequestContentType = 0xFFFF0001;
+
+// What the application learns from a group.
+struct ReceivedMessage {
+  std::string group_id;
+  uint64_t epoch = 0;
+  std::string sender_member_id;
+  art::SecretBytes content;
+};
+
+struct GroupInfo {
+  std::string group_id;
+  uint64_t epoch = 0;
+  std::vector<std::string> members;  // In leaf order; blank leaves omitted.
+  art::SecretBytes epoch_authenticator;  // Equal across members of an epoch; safe to compare openly.
+};
+
+// Signs a new member's credential as the tenant (its authentication service): in production the
+// tenant's backend does it after authenticating the user.
+using Certifier = std::function<absl::Status(art::v1::Credential* credential)>;
+
+class MemberClient {
+ public:
+  // A new member: fresh identity keys, certified by |certify|, published with prekeys, saved.
+  static absl::StatusOr<std::unique_ptr<MemberClient>> Register(ClientOptions options, std::string member_id,
+                                                                const Certifier& certify,
+                                                                std::unique_ptr<StateStore> store);
+  // A member saved before (in |store|). Completes or discards any commit a crash interrupted.
+  static absl::StatusOr<std::unique_ptr<MemberClient>> Open(ClientOptions options, std::string member_id,
+                                                            std::unique_ptr<StateStore> store);
+  ~MemberClient();
+
+  const std::string& member_id() const;
+  // The member's identity signing key (IKs). Only for applications that keep the member's state in
+  // the service (service_state_store.h): reading it back needs requests signed with this key, so the
+  // application keeps it (e.g. its seed in the platform keystore) to reopen the member.
+  const art::Ed25519PrivateKey& signing_key() const;
+
+  // Tops up one-time prekeys and rotates the signed prekey when due; erases expired prekey secrets.
+  absl::Status MaintainPrekeys();
+
+  // Creates a group of this member and |member_ids| (fetching their bundles). Returns its info.
+  absl::StatusOr<GroupInfo> CreateGroup(const std::string& group_id, const std::vector<std::string>& member_ids);
+  // Joins a group whose Setup names this member.
+  absl::StatusOr<GroupInfo> JoinGroup(const std::string& group_id);
+  // Joins every group this member was added to since it last looked (from its Welcomes).
+  absl::StatusOr<std::vector<GroupInfo>> AcceptWelcomes();
+
+  // Commits, each retried after a lost race: fetch what was missed, apply it, rebuild, retry.
+  absl::StatusOr<GroupInfo> Update(const std::string& group_id);
+  absl::StatusOr<GroupInfo> Add(const std::string& group_id, const std::string& member_id);
+  absl::StatusOr<GroupInfo> Remove(const std::string& group_id, const std::string& member_id);
+  // Asks the others to remove this member (another member commits the removal when it receives it).
+  absl::Status Leave(const std::string& group_id);
+
+  // Encrypts and posts |content|; updates first if this member's leaf or sibling subtree is tainted.
+  absl::StatusOr<uint64_t> Send(const std::string& group_id, art::ByteSpan content);
+  // Applies new commits and decrypts new messages, in order; messages this member cannot read are
+  // skipped with their reason logged in the result's status only if nothing could be read.
+  absl::StatusOr<std::vector<ReceivedMessage>> Receive(const std::string& group_id);
+  // Applies new commits only.
+  absl::StatusOr<GroupInfo> CatchUp(const std::string& group_id);
+
+  absl::StatusOr<GroupInfo> Info(const std::string& group_id);
+  std::vector<std::string> GroupIds();
+
+  // A secret for the application bound to the group's current epoch.
+  absl::StatusOr<art::SecretBytes> Export(const std::string& group_id, std::string_view label,
+                                          art::ByteSpan context, size_t length);
+
+  class Impl;
+
+ private:
+  explicit MemberClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace artd::client
+
+#endif  // CLIENT_MEMBER_CLIENT_H_

@@ -1,0 +1,250 @@
+// The client SDK against an in-process service: offline joins, races, adds and removals, leaving,
+// prekey upkeep, restarts, and state kept in the service.
+#include "client/member_client.h"
+
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "art/crypto/bytes.h"
+#include "client/service_state_store.h"
+#include "client/testing/client_fixture.h"
+
+namespace artd::client::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// The contents of |messages|, in order.
+std::vector<std::string> Contents(const std::vector<ReceivedMessage>& messages) {
+  std::vector<std::string> contents;
+  for (const ReceivedMessage& message : messages) contents.push_back(Text(message.content));
+  return contents;
+}
+
+std::vector<std::string> ReceiveAll(MemberClient& member, const std::string& group_id) {
+  absl::StatusOr<std::vector<ReceivedMessage>> received = member.Receive(group_id);
+  EXPECT_TRUE(received.ok()) << member.member_id() << ": " << received.status();
+  return received.ok() ? Contents(*received) : std::vector<std::string>();
+}
+
+TEST_F(ClientTest, MembersNeverOnlineTogetherShareEachEpochsKey) {
+  auto alice = Register("alice");
+  auto bob = Register("bob");
+  auto carol = Register("carol");
+  GroupInfo created = ValueOrDie(alice->CreateGroup("team", {"bob", "carol"}));
+  EXPECT_EQ(created.epoch, 0u);
+  EXPECT_THAT(created.members, ElementsAre("alice", "bob", "carol"));
+
+  // Bob comes online only after Alice is done, and joins from the Setup.
+  GroupInfo bob_info = ValueOrDie(bob->JoinGroup("team"));
+  EXPECT_TRUE(bob_info.epoch_authenticator == created.epoch_authenticator);
+  // Alice and Bob update several times while Carol is away (Bob's first send updates for hygiene).
+  ASSERT_TRUE(bob->Send("team", art::AsBytes("hello from bob")).ok());
+  EXPECT_THAT(ReceiveAll(*alice, "team"), ElementsAre("hello from bob"));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(alice->Update("team").ok());
+  ASSERT_TRUE(bob->Update("team").ok());
+
+  // Carol joins much later and catches up across every epoch since the Setup.
+  GroupInfo carol_info = ValueOrDie(carol->JoinGroup("team"));
+  EXPECT_EQ(carol_info.epoch, 5u);  // Bob's hygiene update, Alice's three, Bob's one.
+  EXPECT_EQ(ExpectAgree("team", {alice.get(), bob.get(), carol.get()}), 5u);
+  // Bob's message of epoch 1 is out of her reach: skipped, not an error.
+  EXPECT_THAT(ReceiveAll(*carol, "team"), ElementsAre());
+
+  ASSERT_TRUE(carol->Send("team", art::AsBytes("carol here")).ok());
+  EXPECT_THAT(ReceiveAll(*alice, "team"), ElementsAre("carol here"));
+  EXPECT_THAT(ReceiveAll(*bob, "team"), ElementsAre("carol here"));
+  // Nothing is read twice.
+  EXPECT_THAT(ReceiveAll(*bob, "team"), ElementsAre());
+  const uint64_t epoch = ExpectAgree("team", {alice.get(), bob.get(), carol.get()});
+  art::SecretBytes exported = ValueOrDie(alice->Export("team", "app key", art::AsBytes("ctx"), 32));
+  EXPECT_TRUE(exported == ValueOrDie(carol->Export("team", "app key", art::AsBytes("ctx"), 32)));
+  EXPECT_EQ(ValueOrDie(bob->Info("team")).epoch, epoch);
+  EXPECT_THAT(alice->GroupIds(), ElementsAre("team"));
+}
+
+TEST_F(ClientTest, ConcurrentCommitsBothSucceedInSomeOrder) {
+  std::vector<std::unique_ptr<MemberClient>> members;
+  for (const char* name : {"alice", "bob", "carol", "dave"}) members.push_back(Register(name));
+  ASSERT_TRUE(members[0]->CreateGroup("busy", {"bob", "carol", "dave"}).ok());
+  for (size_t i = 1; i < members.size(); ++i) ASSERT_TRUE(members[i]->JoinGroup("busy").ok());
+
+  // Every member commits for epoch 0 at once: each loses races until it wins one.
+  std::vector<absl::Status> results(members.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < members.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = members[i]->Update("busy").status(); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& result : results) EXPECT_TRUE(result.ok()) << result;
+  std::vector<MemberClient*> all;
+  for (auto& member : members) all.push_back(member.get());
+  EXPECT_EQ(ExpectAgree("busy", all), members.size());
+}
+
+TEST_F(ClientTest, LosingEveryRaceEndsWithAbortedNamingTheAttempts) {
+  auto alice = Register("alice");
+  ClientOptions impatient = Options();
+  impatient.max_commit_attempts = 1;
+  auto bob = Register("bob", impatient);
+  ASSERT_TRUE(alice->CreateGroup("g", {"bob"}).ok());
+  ASSERT_TRUE(bob->JoinGroup("g").ok());
+  ASSERT_TRUE(alice->Update("g").ok());
+  // Bob is one epoch behind and may try only once.
+  absl::Status lost = bob->Update("g").status();
+  EXPECT_EQ(lost.code(), absl::StatusCode::kAborted) << lost;
+  EXPECT_THAT(lost.message(), HasSubstr("1 times (max_commit_attempts)"));
+  // He caught up on the way, so the next attempt wins.
+  EXPECT_TRUE(bob->Update("g").ok());
+  ExpectAgree("g", {alice.get(), bob.get()});
+}
+
+TEST_F(ClientTest, AddedMembersJoinFromWelcomesAndRemovedMembersReadNothingMore) {
+  auto alice = Register("alice");
+  auto bob = Register("bob");
+  auto dave = Register("dave");
+  ASSERT_TRUE(alice->CreateGroup("team", {"bob"}).ok());
+  ASSERT_TRUE(bob->JoinGroup("team").ok());
+  ASSERT_TRUE(alice->Add("team", "dave").ok());
+  EXPECT_EQ(alice->Add("team", "dave").status().code(), absl::StatusCode::kAlreadyExists);
+  std::vector<GroupInfo> joined = ValueOrDie(dave->AcceptWelcomes());
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].group_id, "team");
+  EXPECT_TRUE(ValueOrDie(dave->AcceptWelcomes()).empty());  // Acknowledged.
+  ExpectAgree("team", {alice.get(), bob.get(), dave.get()});
+
+  ASSERT_TRUE(dave->Remove("team", "bob").ok());
+  ASSERT_TRUE(alice->Send("team", art::AsBytes("bob is gone")).ok());
+  EXPECT_THAT(ReceiveAll(*dave, "team"), ElementsAre("bob is gone"));
+  absl::StatusOr<std::vector<ReceivedMessage>> bob_reads = bob->Receive("team");
+  EXPECT_EQ(bob_reads.status().code(), absl::StatusCode::kFailedPrecondition) << bob_reads.status();
+  EXPECT_EQ(bob->Update("team").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(bob->Send("team", art::AsBytes("still here?")).status().code(), absl::StatusCode::kFailedPrecondition);
+  GroupInfo bob_view = ValueOrDie(bob->Info("team"));
+  EXPECT_TRUE(bob_view.epoch_authenticator.empty());
+  EXPECT_THAT(ExpectAgree("team", {alice.get(), dave.get()}), 3u);
+  EXPECT_THAT(ValueOrDie(alice->Info("team")).members, ElementsAre("alice", "dave"));
+  EXPECT_EQ(alice->Remove("team", "alice").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ClientTest, ALeavingMemberIsRemovedByWhoeverReadsItsRequest) {
+  auto alice = Register("alice");
+  auto bob = Register("bob");
+  auto carol = Register("carol");
+  ASSERT_TRUE(alice->CreateGroup("team", {"bob", "carol"}).ok());
+  ASSERT_TRUE(bob->JoinGroup("team").ok());
+  ASSERT_TRUE(carol->JoinGroup("team").ok());
+  ASSERT_TRUE(carol->Leave("team").ok());
+  // Both remaining members read the request; one commits the removal, the other finds it done.
+  EXPECT_THAT(ReceiveAll(*alice, "team"), ElementsAre());
+  EXPECT_THAT(ReceiveAll(*bob, "team"), ElementsAre());
+  ExpectAgree("team", {alice.get(), bob.get()});
+  EXPECT_THAT(ValueOrDie(bob->Info("team")).members, ElementsAre("alice", "bob"));
+  EXPECT_EQ(carol->Receive("team").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ClientTest, PrekeysAreReplenishedAndTheSignedPrekeyRotated) {
+  auto alice = Register("alice");
+  ClientOptions options = Options();
+  options.one_time_prekeys = 3;
+  options.replenish_below = 2;
+  auto bob = Register("bob", options);
+  auto count = [&] {
+    art::v1::CountPrekeysRequest request;
+    request.set_member_id("bob");
+    art::v1::CountPrekeysResponse response;
+    EXPECT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &response).ok());
+    return response;
+  };
+  EXPECT_EQ(count().one_time_prekeys_remaining(), 3u);
+  ASSERT_TRUE(bob->MaintainPrekeys().ok());  // Nothing due.
+  EXPECT_EQ(count().one_time_prekeys_remaining(), 3u);
+  ASSERT_TRUE(alice->CreateGroup("one", {"bob"}).ok());
+  ASSERT_TRUE(alice->CreateGroup("two", {"bob"}).ok());
+  EXPECT_EQ(count().one_time_prekeys_remaining(), 1u);
+  ASSERT_TRUE(bob->MaintainPrekeys().ok());
+  EXPECT_EQ(count().one_time_prekeys_remaining(), 3u);
+  // The consumed one-time prekeys' secrets were kept until used, and survive a restart.
+  bob = Reopen("bob");
+  ASSERT_TRUE(bob->JoinGroup("one").ok());
+  ASSERT_TRUE(bob->JoinGroup("two").ok());
+  ExpectAgree("two", {alice.get(), bob.get()});
+
+  // Once its lifetime is over, upkeep rotates the signed prekey; groups form with the new one.
+  ClientOptions rotating = Options();
+  rotating.signed_prekey_lifetime = absl::Seconds(1);
+  rotating.signed_prekey_grace = absl::ZeroDuration();
+  auto carol = Register("carol", rotating);
+  art::v1::CountPrekeysRequest request;
+  request.set_member_id("carol");
+  art::v1::CountPrekeysResponse before, after;
+  ASSERT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &before).ok());
+  absl::SleepFor(absl::Milliseconds(1100));
+  ASSERT_TRUE(carol->MaintainPrekeys().ok());
+  ASSERT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &after).ok());
+  EXPECT_NE(after.signed_prekey_id(), before.signed_prekey_id());
+  ASSERT_TRUE(alice->CreateGroup("three", {"carol"}).ok());
+  ASSERT_TRUE(carol->JoinGroup("three").ok());
+}
+
+TEST_F(ClientTest, AMemberReopenedFromItsStoreContinues) {
+  auto alice = Register("alice");
+  auto bob = Register("bob");
+  ASSERT_TRUE(alice->CreateGroup("g", {"bob"}).ok());
+  ASSERT_TRUE(bob->JoinGroup("g").ok());
+  ASSERT_TRUE(bob->Send("g", art::AsBytes("one")).ok());
+  EXPECT_THAT(ReceiveAll(*alice, "g"), ElementsAre("one"));
+
+  alice.reset();
+  bob.reset();
+  alice = Reopen("alice");
+  bob = Reopen("bob");
+  EXPECT_THAT(alice->GroupIds(), ElementsAre("g"));
+  ExpectAgree("g", {alice.get(), bob.get()});
+  // The ratchet and the read position were saved: no key reuse, nothing read twice.
+  ASSERT_TRUE(bob->Send("g", art::AsBytes("two")).ok());
+  EXPECT_THAT(ReceiveAll(*alice, "g"), ElementsAre("two"));
+  ASSERT_TRUE(alice->Update("g").ok());
+  ASSERT_TRUE(alice->Send("g", art::AsBytes("three")).ok());
+  EXPECT_THAT(ReceiveAll(*bob, "g"), ElementsAre("three"));
+  ExpectAgree("g", {alice.get(), bob.get()});
+
+  // A member registered already cannot be registered again over its state.
+  std::unique_ptr<StateStore> store = ValueOrDie(OpenFileStateStore(StateDir("bob"), StateKey()));
+  EXPECT_EQ(MemberClient::Register(Options(), "bob", Certify(), std::move(store)).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  std::unique_ptr<StateStore> empty = ValueOrDie(OpenFileStateStore(StateDir("nobody"), StateKey()));
+  EXPECT_EQ(MemberClient::Open(Options(), "nobody", std::move(empty)).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ClientTest, StateKeptInTheServiceRefusesAStaleWriterWhichReloads) {
+  auto bob = Register("bob");
+  auto alice = ValueOrDie(MemberClient::Register(
+      Options(), "alice", Certify(), ValueOrDie(OpenServiceStateStore(Options(), "alice", StateKey()))));
+  ASSERT_TRUE(alice->CreateGroup("g", {"bob"}).ok());
+  ASSERT_TRUE(bob->JoinGroup("g").ok());
+
+  // A second device of Alice's opens the same state from the service with her signing key.
+  auto alice_again = ValueOrDie(MemberClient::Open(
+      Options(), "alice", ValueOrDie(OpenServiceStateStore(Options(), "alice", StateKey(), alice->signing_key()))));
+  EXPECT_THAT(alice_again->GroupIds(), ElementsAre("g"));
+  ASSERT_TRUE(alice->Update("g").ok());
+  // The second device's state is now stale: its write is refused, and it reloads.
+  absl::Status stale = alice_again->Update("g").status();
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition) << stale;
+  EXPECT_THAT(stale.message(), HasSubstr("reloaded"));
+  EXPECT_EQ(ValueOrDie(alice_again->Info("g")).epoch, 1u);
+  ASSERT_TRUE(alice_again->Update("g").ok());
+  ExpectAgree("g", {alice_again.get(), bob.get()});
+
+  // The service holds only ciphertext, under the key the application gave; another key fails.
+  auto wrong_key = OpenServiceStateStore(Options(), "alice", art::SecretBytes(32), alice->signing_key());
+  absl::StatusOr<std::optional<VersionedState>> read = (*wrong_key)->Load("identity");
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss) << read.status();
+}
+
+}  // namespace
+}  // namespace artd::client::testing

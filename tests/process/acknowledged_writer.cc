@@ -1,0 +1,153 @@
+#include "tests/process/acknowledged_writer.h"
+
+#include "absl/strings/str_cat.h"
+#include "art/base/status_macros.h"
+
+namespace artd::testing {
+
+AcknowledgedWriter::AcknowledgedWriter(const ArtdClient* client, Seat* seat, int messages_per_commit)
+    : client_(client), seat_(seat), messages_per_commit_(messages_per_commit) {}
+
+void AcknowledgedWriter::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void AcknowledgedWriter::Run() {
+  absl::Status status;
+  for (int i = 0; status.ok() && !stop_.load(); ++i) {
+    const bool commit = messages_per_commit_ > 0 && i % (messages_per_commit_ + 1) == messages_per_commit_;
+    status = commit ? CommitOne() : PostOne(i);
+  }
+  absl::MutexLock lock(&mu_);
+  ended_ = true;
+  end_status_ = status;
+}
+
+absl::Status AcknowledgedWriter::PostOne(int index) {
+  const std::string plaintext = absl::StrCat("message ", index, " from ", seat_->member_id());
+  ART_ASSIGN_OR_RETURN(v1::ApplicationMessage message, seat_->state().Protect(1, art::AsBytes(plaintext)));
+  ART_ASSIGN_OR_RETURN(uint64_t sequence, PostMessage(*client_, *seat_->device, message));
+  acknowledged_.messages[sequence] = Acknowledged::Message{message.SerializeAsString(), plaintext};
+  absl::MutexLock lock(&mu_);
+  ++acknowledged_messages_;
+  return absl::OkStatus();
+}
+
+absl::Status AcknowledgedWriter::CommitOne() {
+  ART_ASSIGN_OR_RETURN(in_flight_commit_, seat_->state().CreateUpdate());
+  ART_ASSIGN_OR_RETURN(uint64_t epoch, SubmitCommit(*client_, *seat_->device, *in_flight_commit_));
+  acknowledged_.commits[epoch] = in_flight_commit_->commit.SerializeAsString();
+  seat_->state().ApplyPendingCommit(*std::move(in_flight_commit_));
+  in_flight_commit_.reset();
+  absl::MutexLock lock(&mu_);
+  ++acknowledged_commits_;
+  return absl::OkStatus();
+}
+
+bool AcknowledgedWriter::AwaitProgress(size_t messages, size_t commits, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto progressed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return ended_ || (acknowledged_messages_ >= messages && acknowledged_commits_ >= commits);
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&progressed), timeout);
+  return !ended_ && acknowledged_messages_ >= messages && acknowledged_commits_ >= commits;
+}
+
+bool AcknowledgedWriter::AwaitEnd(absl::Duration timeout) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!mu_.AwaitWithTimeout(absl::Condition(&ended_), timeout)) return false;
+  }
+  if (thread_.joinable()) thread_.join();
+  return true;
+}
+
+void AcknowledgedWriter::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status AcknowledgedWriter::end_status() const {
+  absl::MutexLock lock(&mu_);
+  return end_status_;
+}
+
+absl::Status AcknowledgedWriter::Recover(const ArtdClient& client) {
+  art::MemberGroup& group = seat_->state();
+  ART_ASSIGN_OR_RETURN(std::vector<v1::Commit> commits, ListCommits(client, GroupIdOf(group), group.epoch()));
+  for (const v1::Commit& commit : commits) {
+    if (in_flight_commit_.has_value() && commit.SerializeAsString() == in_flight_commit_->commit.SerializeAsString()) {
+      group.ApplyPendingCommit(*std::move(in_flight_commit_));
+      in_flight_commit_.reset();
+      continue;
+    }
+    ART_RETURN_IF_ERROR(group.ProcessCommit(commit));
+  }
+  in_flight_commit_.reset();  // Not stored: the commit lost, and its keys are dropped.
+  return absl::OkStatus();
+}
+
+absl::Status CheckAcknowledgedStored(const ArtdClient& client, const std::string& group_id,
+                                     const Acknowledged& acknowledged) {
+  ART_ASSIGN_OR_RETURN(std::vector<v1::StoredMessage> messages, FetchAllMessages(client, group_id));
+  std::map<uint64_t, std::string> stored_messages;
+  for (const v1::StoredMessage& message : messages) {
+    stored_messages[message.sequence()] = message.message().SerializeAsString();
+  }
+  for (const auto& [sequence, message] : acknowledged.messages) {
+    auto found = stored_messages.find(sequence);
+    if (found == stored_messages.end()) {
+      return absl::DataLossError(absl::StrCat("acknowledged message ", sequence, " is not stored"));
+    }
+    if (found->second != message.serialized) {
+      return absl::DataLossError(absl::StrCat("stored message ", sequence, " differs from the one acknowledged"));
+    }
+  }
+  ART_ASSIGN_OR_RETURN(std::vector<v1::Commit> commits, ListCommits(client, group_id, 0));
+  std::map<uint64_t, std::string> stored_commits;
+  for (size_t i = 0; i < commits.size(); ++i) {
+    if (commits[i].epoch() != i) {
+      return absl::DataLossError(absl::StrCat("commit log entry ", i, " is from epoch ", commits[i].epoch()));
+    }
+    stored_commits[i + 1] = commits[i].SerializeAsString();
+  }
+  for (const auto& [epoch, commit] : acknowledged.commits) {
+    auto found = stored_commits.find(epoch);
+    if (found == stored_commits.end()) {
+      return absl::DataLossError(absl::StrCat("acknowledged commit creating epoch ", epoch, " is not stored"));
+    }
+    if (found->second != commit) {
+      return absl::DataLossError(absl::StrCat("stored commit creating epoch ", epoch, " differs from the one acknowledged"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadEverything(const ArtdClient& client, art::MemberGroup& reader, const Acknowledged& acknowledged) {
+  const std::string group_id = GroupIdOf(reader);
+  ART_ASSIGN_OR_RETURN(std::vector<v1::Commit> commits, ListCommits(client, group_id, reader.epoch()));
+  ART_ASSIGN_OR_RETURN(std::vector<v1::StoredMessage> messages, FetchAllMessages(client, group_id));
+  size_t next_commit = 0;
+  auto process_until = [&](uint64_t epoch) -> absl::Status {
+    while (reader.epoch() < epoch && next_commit < commits.size()) {
+      ART_RETURN_IF_ERROR(reader.ProcessCommit(commits[next_commit++]));
+    }
+    return absl::OkStatus();
+  };
+  for (const v1::StoredMessage& stored : messages) {
+    ART_RETURN_IF_ERROR(process_until(stored.message().epoch()));
+    absl::StatusOr<art::ReceivedMessage> received = reader.Unprotect(stored.message());
+    if (!received.ok()) {
+      return absl::Status(received.status().code(), absl::StrCat("message ", stored.sequence(), " does not decrypt: ",
+                                                                 received.status().message()));
+    }
+    auto acknowledged_message = acknowledged.messages.find(stored.sequence());
+    const std::string plaintext(received->content.data(), received->content.data() + received->content.size());
+    if (acknowledged_message != acknowledged.messages.end() && acknowledged_message->second.plaintext != plaintext) {
+      return absl::DataLossError(absl::StrCat("message ", stored.sequence(), " decrypts to \"", plaintext, "\""));
+    }
+  }
+  return process_until(UINT64_MAX);
+}
+
+}  // namespace artd::testing

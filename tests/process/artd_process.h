@@ -1,0 +1,113 @@
+// The artd binary as real processes, for tests that need what an in-process server cannot give: two
+// servers on one database file, a crash (SIGKILL) or an operator's stop (SIGTERM) in the middle of
+// calls, and the bytes the service leaves on disk and in its log.
+//
+// ProvisionTenant sets a database up the way an operator would, through `artd admin`; ArtdProcess
+// runs `artd serve` on a port the kernel picks, learns the port from the server's stderr and returns
+// once the server's health check answers SERVING.
+#ifndef TESTS_PROCESS_ARTD_PROCESS_H_
+#define TESTS_PROCESS_ARTD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "art/testing/group_fixture.h"
+
+namespace artd::testing {
+
+// The artd binary in this test's runfiles (the test's data dependency //service:artd).
+std::string ArtdBinaryPath();
+
+// A fresh path under the test's temporary directory ($TEST_TMPDIR).
+std::string TempPath(const std::string& name);
+
+// Runs `artd admin --database |database| |args|...` and returns what it printed (stdout and stderr
+// together). An exit status other than 0, or a run longer than |timeout|, is an error that quotes
+// the output.
+absl::StatusOr<std::string> RunAdmin(const std::string& database, const std::vector<std::string>& args,
+                                     absl::Duration timeout = absl::Seconds(30));
+
+// A tenant created through `artd admin`: its API key, and the authority that certifies its members,
+// whose credential key the database trusts.
+struct ProvisionedTenant {
+  std::string tenant_id;
+  std::string api_key;
+  art::testing::TestTenant authority;
+};
+
+// Creates |tenant_id| in |database|, issues it an API key and registers a fresh TestTenant's
+// credential public key, all with `artd admin`.
+absl::StatusOr<ProvisionedTenant> ProvisionTenant(const std::string& database, const std::string& tenant_id);
+
+// One `artd serve` process. The destructor kills (SIGKILL) and reaps it if it is still running, so a
+// failing test leaves no server behind.
+class ArtdProcess {
+ public:
+  struct Options {
+    std::string database;
+    // More `artd serve` flags, e.g. {"--drain-seconds", "5"}.
+    std::vector<std::string> extra_args;
+    // Non-empty: the server's stderr is also appended to this file, as a deployment's log would be.
+    std::string stderr_log_path;
+    // How long the server may take to print its port and answer its health check.
+    absl::Duration startup_timeout = absl::Seconds(30);
+  };
+
+  // Starts the server and waits until it is SERVING.
+  static absl::StatusOr<std::unique_ptr<ArtdProcess>> Start(Options options);
+
+  ArtdProcess(const ArtdProcess&) = delete;
+  ArtdProcess& operator=(const ArtdProcess&) = delete;
+  ~ArtdProcess();
+
+  pid_t pid() const { return pid_; }
+  int port() const;
+  const Options& options() const { return options_; }
+  // A channel to this server, shared by every stub made for it.
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+  // Sends |signal| to the server (SIGTERM to drain and stop, SIGKILL to crash it).
+  absl::Status Signal(int signal);
+  // Waits until the server has exited and returns its wait status (see waitpid(2)):
+  // DEADLINE_EXCEEDED if it is still running after |timeout|.
+  absl::StatusOr<int> WaitForExit(absl::Duration timeout);
+  // SIGKILL, then waits for the exit: a crash at an arbitrary instant.
+  absl::Status KillDashNine();
+  // Everything the server wrote to stderr so far.
+  std::string StderrText() const;
+
+ private:
+  explicit ArtdProcess(Options options) : options_(std::move(options)) {}
+
+  absl::Status Spawn();
+  // Reads the server's stderr until it closes (the process exited): keeps the text, copies it to the
+  // log file, and notes the port from the "serving on port N" line.
+  void ReadStderr(int fd);
+  absl::Status AwaitServing();
+
+  Options options_;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int wait_status_ = 0;
+  std::thread stderr_reader_;
+  std::shared_ptr<grpc::Channel> channel_;
+
+  mutable absl::Mutex mu_;
+  std::string stderr_text_ ABSL_GUARDED_BY(mu_);
+  int port_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stderr_closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace artd::testing
+
+#endif  // TESTS_PROCESS_ARTD_PROCESS_H_
