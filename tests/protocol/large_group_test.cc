@@ -55,7 +55,9 @@ TEST(LargeGroups, TenThousandMembers) {
     const v1::Commit commit = pending.commit;
     running.at(committer).ApplyPendingCommit(std::move(pending));
     for (auto& [leaf, group] : running) {
-      if (leaf != committer) ASSERT_TRUE(group.ProcessCommit(commit).ok());
+      if (leaf != committer) {
+        ASSERT_TRUE(group.ProcessCommit(commit).ok());
+      }
     }
   };
   auto all_agree = [&] {
