@@ -196,14 +196,24 @@ class MemberClient::Impl {
     }
     ART_ASSIGN_OR_RETURN(art::MemberGroup::Created created,
                          art::MemberGroup::Create(config_, *identity_, group_id, bundles));
+    // Saved and listed before the service sees the Setup: a process that stopped after the service
+    // accepted it would otherwise have lost the creator's place in its own group.
+    ART_RETURN_IF_ERROR(SaveNewGroup(group_id, std::move(created.group), std::nullopt));
     v1::CreateGroupRequest request;
     *request.mutable_setup() = created.setup;
-    ART_RETURN_IF_ERROR(SignAs(art::kCreateGroupMethod, &request));
     v1::CreateGroupResponse response;
-    ART_RETURN_IF_ERROR(connection_.Call("CreateGroup", [&](grpc::ClientContext* context) {
+    absl::Status sent = connection_.Call("CreateGroup", [&](grpc::ClientContext* context) {
       return connection_.groups().CreateGroup(context, request, &response);
-    }));
-    return InstallGroup(group_id, std::move(created.group));
+    });
+    if (!sent.ok()) {
+      // Refused for good (not merely unreachable): the group does not exist, so it is unlisted.
+      if (!absl::IsUnavailable(sent) && !absl::IsDeadlineExceeded(sent)) {
+        groups_.erase(group_id);
+        SaveIdentity().IgnoreError();
+      }
+      return sent;
+    }
+    return InfoOf(group_id, groups_[group_id]);
   }
 
   absl::StatusOr<GroupInfo> JoinGroup(const std::string& group_id) {
@@ -584,6 +594,21 @@ class MemberClient::Impl {
   // prekeys the join spent (|prekeys|, if any), then caught up to the service's epoch.
   absl::StatusOr<GroupInfo> InstallGroup(const std::string& group_id, art::MemberGroup group,
                                          std::optional<art::PrekeySecrets> prekeys = std::nullopt) {
+    ART_RETURN_IF_ERROR(SaveNewGroup(group_id, std::move(group), std::move(prekeys)));
+    GroupSlot& installed = groups_[group_id];
+    ART_RETURN_IF_ERROR(CatchUpLocked(group_id, installed));
+    // Messages of the epochs caught up over, except the previous one (whose keys are retained),
+    // can no longer be read: they are skipped, not reported as failures.
+    if (installed.group->epoch() > installed.join_epoch + 1) {
+      installed.join_epoch = installed.group->epoch() - 1;
+      ART_RETURN_IF_ERROR(SaveGroup(group_id, installed));
+    }
+    return InfoOf(group_id, installed);
+  }
+
+  // Saves a new group's state and lists it in the identity blob (with the prekeys a join spent).
+  absl::Status SaveNewGroup(const std::string& group_id, art::MemberGroup group,
+                            std::optional<art::PrekeySecrets> prekeys) {
     GroupSlot slot;
     slot.join_epoch = group.epoch();
     slot.group = std::move(group);
@@ -594,17 +619,9 @@ class MemberClient::Impl {
       slot.pending_version = old->second.pending_version;
     }
     ART_RETURN_IF_ERROR(SaveGroup(group_id, slot));
-    GroupSlot& installed = groups_[group_id] = std::move(slot);
+    groups_[group_id] = std::move(slot);
     if (prekeys.has_value()) identity_prekeys_ = *std::move(prekeys);
-    ART_RETURN_IF_ERROR(SaveIdentity());
-    ART_RETURN_IF_ERROR(CatchUpLocked(group_id, installed));
-    // Messages of the epochs caught up over, except the previous one (whose keys are retained),
-    // can no longer be read: they are skipped, not reported as failures.
-    if (installed.group->epoch() > installed.join_epoch + 1) {
-      installed.join_epoch = installed.group->epoch() - 1;
-      ART_RETURN_IF_ERROR(SaveGroup(group_id, installed));
-    }
-    return InfoOf(group_id, installed);
+    return SaveIdentity();
   }
 
   // ---- Persistence ----
