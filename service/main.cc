@@ -80,6 +80,9 @@ int Main(int argc, char** argv) {
       ->envname("ARTD_MAX_PREKEYS_PER_UPLOAD")->capture_default_str();
   serve->add_option("--tenant-requests-per-second", options.service.tenant_requests_per_second, "0: no limit")
       ->envname("ARTD_TENANT_REQUESTS_PER_SECOND")->capture_default_str();
+  serve->add_option("--api-key-cache-millis", options.service.api_key_cache_millis,
+                    "how long a looked-up API key is remembered (a revoked key stops working within it)")
+      ->envname("ARTD_API_KEY_CACHE_MILLIS")->capture_default_str();
   uint64_t message_ttl_seconds = options.service.message_ttl_millis / 1000;
   serve->add_option("--message-ttl-seconds", message_ttl_seconds)->envname("ARTD_MESSAGE_TTL_SECONDS")->capture_default_str();
 

@@ -19,6 +19,9 @@ struct ServiceConfig {
   uint64_t message_ttl_millis = 7ull * 24 * 3600 * 1000;
   // How far a MemberAuth timestamp may be from the service's clock.
   uint64_t request_clock_skew_millis = 5 * 60 * 1000;
+  // How long a replica remembers an API key it looked up; a revoked key stops working within this
+  // time (0: look every key up on every call).
+  uint32_t api_key_cache_millis = 2000;
   // How often a watch looks for events committed through other replicas.
   uint32_t watch_poll_interval_millis = 200;
   // The clock, in Unix milliseconds (tests replace it).

@@ -1,6 +1,7 @@
 #include "service/grpc/tenant_authenticator.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -38,11 +39,29 @@ absl::StatusOr<std::string> TenantAuthenticator::Authenticate(const grpc::Server
   if (!absl::StartsWith(value, std::string(kBearer)) || value.size() == kBearer.size()) {
     return absl::UnauthenticatedError("authorization metadata must be \"Bearer <api key>\"");
   }
-  absl::StatusOr<std::string> tenant = store_->TenantForApiKey(HashApiKey(value.substr(kBearer.size())));
+  const Bytes hash = HashApiKey(value.substr(kBearer.size()));
+  const absl::Time now = absl::Now();
+  std::optional<std::string> cached_tenant;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto cached = key_cache_.find(hash);
+    if (cached != key_cache_.end() && cached->second.expires > now) cached_tenant = cached->second.tenant;
+  }
+  if (cached_tenant.has_value()) {
+    if (absl::Status charged = ChargeRequest(*cached_tenant); !charged.ok()) return charged;
+    return *cached_tenant;
+  }
+  absl::StatusOr<std::string> tenant = store_->TenantForApiKey(hash);
   if (absl::IsNotFound(tenant.status())) {
     return absl::UnauthenticatedError("the API key is unknown or revoked");
   }
   if (!tenant.ok()) return tenant.status();
+  if (cache_ttl_ > absl::ZeroDuration()) {
+    absl::MutexLock lock(&mutex_);
+    // Bounded: a flood of distinct keys cannot grow it without limit.
+    if (key_cache_.size() > 10000) key_cache_.clear();
+    key_cache_[hash] = CachedKey{*tenant, now + cache_ttl_};
+  }
   if (absl::Status charged = ChargeRequest(*tenant); !charged.ok()) return charged;
   return tenant;
 }

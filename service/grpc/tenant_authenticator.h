@@ -30,9 +30,10 @@ Bytes HashApiKey(const std::string& key);
 
 class TenantAuthenticator {
  public:
-  // |requests_per_second| 0 disables rate limiting.
-  TenantAuthenticator(Store* store, uint32_t requests_per_second)
-      : store_(store), requests_per_second_(requests_per_second) {}
+  // |requests_per_second| 0 disables rate limiting. A key looked up is remembered for |cache_ttl|
+  // (zero: every call reads the store), so a revoked key stops working within that time.
+  TenantAuthenticator(Store* store, uint32_t requests_per_second, absl::Duration cache_ttl)
+      : store_(store), requests_per_second_(requests_per_second), cache_ttl_(cache_ttl) {}
 
   // The tenant of the call's API key: UNAUTHENTICATED when the header is missing, malformed, or
   // names no live key; RESOURCE_EXHAUSTED when the tenant is over its rate.
@@ -50,6 +51,12 @@ class TenantAuthenticator {
     absl::Time refilled;
   };
   std::map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mutex_);
+  absl::Duration cache_ttl_;
+  struct CachedKey {
+    std::string tenant;
+    absl::Time expires;
+  };
+  std::map<Bytes, CachedKey> key_cache_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace artd

@@ -20,7 +20,8 @@ class GrpcServer final : public RunningServer {
   GrpcServer(const ServerOptions& options, Store* store)
       : store_(store),
         core_(store, options.service),
-        authenticator_(store, options.service.tenant_requests_per_second),
+        authenticator_(store, options.service.tenant_requests_per_second,
+                       absl::Milliseconds(options.service.api_key_cache_millis)),
         key_directory_(HandlerContext{&core_, &authenticator_}),
         groups_(HandlerContext{&core_, &authenticator_}),
         mailbox_(HandlerContext{&core_, &authenticator_}),

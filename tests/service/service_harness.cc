@@ -87,6 +87,7 @@ std::unique_ptr<TenantClient> ServiceHarness::NewTenant(const std::string& tenan
     if (!store_->AddTenantCredentialKey(tenant_id, Bytes(public_key.begin(), public_key.end())).ok()) std::abort();
   }
   client->api_key = key.key;
+  client->api_key_id = key.key_id;
   client->keys = v1::KeyDirectory::NewStub(channel_);
   client->groups = v1::Groups::NewStub(channel_);
   client->mailbox = v1::Mailbox::NewStub(channel_);

@@ -22,6 +22,7 @@ namespace v1 = ::art::v1;
 struct TenantClient {
   std::string tenant_id;
   std::string api_key;
+  std::string api_key_id;
   std::unique_ptr<art::testing::TestTenant> authority;  // Issues the tenant's member credentials.
   std::unique_ptr<v1::KeyDirectory::Stub> keys;
   std::unique_ptr<v1::Groups::Stub> groups;

@@ -109,6 +109,19 @@ TEST_F(ServiceTest, CallsWithoutAValidApiKeyAreUnauthenticated) {
   EXPECT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &response).ok());
 }
 
+TEST(ServiceKeys, ARevokedApiKeyIsRefusedOnceTheCacheExpires) {
+  ServiceConfig config;
+  config.api_key_cache_millis = 0;  // Every call looks its key up.
+  ServiceHarness harness(config);
+  auto tenant = harness.NewTenant("tenant-a");
+  v1::CountPrekeysRequest request;
+  request.set_member_id("anyone");
+  v1::CountPrekeysResponse response;
+  ASSERT_TRUE(tenant->keys->CountPrekeys(tenant->Context().get(), request, &response).ok());
+  ASSERT_TRUE(harness.store().RevokeApiKey(tenant->api_key_id).ok());
+  EXPECT_GRPC(tenant->keys->CountPrekeys(tenant->Context().get(), request, &response), UNAUTHENTICATED);
+}
+
 TEST_F(ServiceTest, PublishingAnIdentityNeedsTheMembersSignatureAndRefusesReplays) {
   std::unique_ptr<TestMember> alice = tenant_->authority->NewMember("alice");
   std::unique_ptr<TestMember> mallory = tenant_->authority->NewMember("mallory");
