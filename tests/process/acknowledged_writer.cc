@@ -5,8 +5,13 @@
 
 namespace artd::testing {
 
-AcknowledgedWriter::AcknowledgedWriter(const ArtdClient* client, Seat* seat, int messages_per_commit)
-    : client_(client), seat_(seat), messages_per_commit_(messages_per_commit) {}
+AcknowledgedWriter::AcknowledgedWriter(std::vector<const TenantClient*> clients, Seat* seat,
+                                       int messages_per_commit, bool fail_over)
+    : clients_(std::move(clients)),
+      down_(clients_.size(), false),
+      seat_(seat),
+      messages_per_commit_(messages_per_commit),
+      fail_over_(fail_over) {}
 
 void AcknowledgedWriter::Start() {
   thread_ = std::thread([this] { Run(); });
@@ -15,33 +20,71 @@ void AcknowledgedWriter::Start() {
 void AcknowledgedWriter::Run() {
   absl::Status status;
   for (int i = 0; status.ok() && !stop_.load(); ++i) {
+    const TenantClient* client = NextClient();
+    if (client == nullptr) {
+      status = absl::UnavailableError("every server failed");
+      break;
+    }
     const bool commit = messages_per_commit_ > 0 && i % (messages_per_commit_ + 1) == messages_per_commit_;
-    status = commit ? CommitOne() : PostOne(i);
+    status = commit ? CommitOne(*client) : PostOne(*client, i);
+    if (!status.ok() && fail_over_) status = FailOver(client, status);
   }
   absl::MutexLock lock(&mu_);
   ended_ = true;
   end_status_ = status;
 }
 
-absl::Status AcknowledgedWriter::PostOne(int index) {
+const TenantClient* AcknowledgedWriter::NextClient() {
+  for (size_t tried = 0; tried < clients_.size(); ++tried) {
+    const size_t index = next_client_++ % clients_.size();
+    if (!down_[index]) return clients_[index];
+  }
+  return nullptr;
+}
+
+absl::Status AcknowledgedWriter::FailOver(const TenantClient* client, const absl::Status& failure) {
+  if (failure.code() == absl::StatusCode::kUnavailable) {
+    for (size_t i = 0; i < clients_.size(); ++i) {
+      if (clients_[i] == client) down_[i] = true;
+    }
+    failed_over_.push_back(FailedOver{client, failure});
+  } else if (failure.code() != absl::StatusCode::kAborted || !in_flight_commit_.has_value()) {
+    // ABORTED for a commit sent again is expected: the first sending was stored after all.
+    return failure;
+  }
+  if (!in_flight_commit_.has_value()) return absl::OkStatus();
+  const TenantClient* next = NextClient();
+  if (next == nullptr) return failure;
+  return Recover(*next);
+}
+
+absl::Status AcknowledgedWriter::PostOne(const TenantClient& client, int index) {
   const std::string plaintext = absl::StrCat("message ", index, " from ", seat_->member_id());
   ART_ASSIGN_OR_RETURN(v1::ApplicationMessage message, seat_->state().Protect(1, art::AsBytes(plaintext)));
-  ART_ASSIGN_OR_RETURN(uint64_t sequence, PostMessage(*client_, *seat_->device, message));
+  ART_ASSIGN_OR_RETURN(uint64_t sequence, PostMessage(client, *seat_->device, message));
   acknowledged_.messages[sequence] = Acknowledged::Message{message.SerializeAsString(), plaintext};
   absl::MutexLock lock(&mu_);
   ++acknowledged_messages_;
   return absl::OkStatus();
 }
 
-absl::Status AcknowledgedWriter::CommitOne() {
-  ART_ASSIGN_OR_RETURN(in_flight_commit_, seat_->state().CreateUpdate());
-  ART_ASSIGN_OR_RETURN(uint64_t epoch, SubmitCommit(*client_, *seat_->device, *in_flight_commit_));
+absl::Status AcknowledgedWriter::CommitOne(const TenantClient& client) {
+  // A commit whose fate is open goes again as it is: the epoch compare-and-swap stores it at most once.
+  if (!in_flight_commit_.has_value()) {
+    ART_ASSIGN_OR_RETURN(in_flight_commit_, seat_->state().CreateUpdate());
+  }
+  ART_ASSIGN_OR_RETURN(uint64_t epoch, SubmitCommit(client, *seat_->device, *in_flight_commit_));
   acknowledged_.commits[epoch] = in_flight_commit_->commit.SerializeAsString();
   seat_->state().ApplyPendingCommit(*std::move(in_flight_commit_));
   in_flight_commit_.reset();
   absl::MutexLock lock(&mu_);
   ++acknowledged_commits_;
   return absl::OkStatus();
+}
+
+std::pair<size_t, size_t> AcknowledgedWriter::Progress() const {
+  absl::MutexLock lock(&mu_);
+  return {acknowledged_messages_, acknowledged_commits_};
 }
 
 bool AcknowledgedWriter::AwaitProgress(size_t messages, size_t commits, absl::Duration timeout) {
@@ -72,7 +115,7 @@ absl::Status AcknowledgedWriter::end_status() const {
   return end_status_;
 }
 
-absl::Status AcknowledgedWriter::Recover(const ArtdClient& client) {
+absl::Status AcknowledgedWriter::Recover(const TenantClient& client) {
   art::MemberGroup& group = seat_->state();
   ART_ASSIGN_OR_RETURN(std::vector<v1::Commit> commits, ListCommits(client, GroupIdOf(group), group.epoch()));
   for (const v1::Commit& commit : commits) {
@@ -81,13 +124,14 @@ absl::Status AcknowledgedWriter::Recover(const ArtdClient& client) {
       in_flight_commit_.reset();
       continue;
     }
+    // Another commit took its epoch: the one in flight lost, and its keys are dropped.
+    in_flight_commit_.reset();
     ART_RETURN_IF_ERROR(group.ProcessCommit(commit));
   }
-  in_flight_commit_.reset();  // Not stored: the commit lost, and its keys are dropped.
   return absl::OkStatus();
 }
 
-absl::Status CheckAcknowledgedStored(const ArtdClient& client, const std::string& group_id,
+absl::Status CheckAcknowledgedStored(const TenantClient& client, const std::string& group_id,
                                      const Acknowledged& acknowledged) {
   ART_ASSIGN_OR_RETURN(std::vector<v1::StoredMessage> messages, FetchAllMessages(client, group_id));
   std::map<uint64_t, std::string> stored_messages;
@@ -123,7 +167,7 @@ absl::Status CheckAcknowledgedStored(const ArtdClient& client, const std::string
   return absl::OkStatus();
 }
 
-absl::Status ReadEverything(const ArtdClient& client, art::MemberGroup& reader, const Acknowledged& acknowledged) {
+absl::Status ReadEverything(const TenantClient& client, art::MemberGroup& reader, const Acknowledged& acknowledged) {
   const std::string group_id = GroupIdOf(reader);
   ART_ASSIGN_OR_RETURN(std::vector<v1::Commit> commits, ListCommits(client, group_id, reader.epoch()));
   ART_ASSIGN_OR_RETURN(std::vector<v1::StoredMessage> messages, FetchAllMessages(client, group_id));

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -30,12 +32,27 @@ struct Acknowledged {
 
 class AcknowledgedWriter {
  public:
+  // A call the writer made that failed UNAVAILABLE, after which it went on through another server.
+  struct FailedOver {
+    const TenantClient* client;
+    absl::Status status;
+  };
+
   // |seat| posts messages to its group and, after every |messages_per_commit| messages, commits an
-  // update (never, if 0). It must be the group's only committer while the writer runs.
-  AcknowledgedWriter(const ArtdClient* client, Seat* seat, int messages_per_commit);
+  // update (never, if 0). It must be the group's only committer while the writer runs. Its calls go
+  // through |clients| in turn (one per server). Without |fail_over| the writer ends at the first
+  // failure. With it, a call that fails UNAVAILABLE takes its server out of the turn (noted in
+  // failed_over()) and the writer carries on through the others, settling a commit whose
+  // acknowledgement was lost; it ends at any other failure, or when no server is left.
+  AcknowledgedWriter(std::vector<const TenantClient*> clients, Seat* seat, int messages_per_commit,
+                     bool fail_over = false);
+  AcknowledgedWriter(const TenantClient* client, Seat* seat, int messages_per_commit)
+      : AcknowledgedWriter(std::vector<const TenantClient*>{client}, seat, messages_per_commit) {}
   ~AcknowledgedWriter() { Stop(); }
 
   void Start();
+  // How many messages and commits are acknowledged so far.
+  std::pair<size_t, size_t> Progress() const;
   // Waits until at least |messages| messages and |commits| commits are acknowledged; false if the
   // writer ended first or |timeout| passed.
   bool AwaitProgress(size_t messages, size_t commits, absl::Duration timeout);
@@ -45,27 +62,40 @@ class AcknowledgedWriter {
   // Asks the writer to end after the call in flight, and joins it.
   void Stop();
 
-  // Once ended: what was acknowledged, and the failure that ended the writer (OK if stopped).
+  // Once ended: what was acknowledged, the failures it carried on after, and the failure that ended
+  // the writer (OK if stopped).
   const Acknowledged& acknowledged() const { return acknowledged_; }
+  const std::vector<FailedOver>& failed_over() const { return failed_over_; }
   absl::Status end_status() const;
 
-  // Once ended, through a server that is back: a commit in flight when the writer ended may have been
-  // stored although its acknowledgement never arrived. If it was, applies it (as a client that kept
-  // its pending commit does); then processes any other commits.
-  absl::Status Recover(const ArtdClient& client);
+  // Once ended (and by the writer itself when it fails over), through a server that is up: a commit
+  // in flight when a call failed may have been stored although its acknowledgement never arrived. If
+  // it was, applies it (as a client that kept its pending commit does); then processes any other
+  // commits. While the log shows no commit in its place its fate is open (a transaction of a killed
+  // server may still be committing), so it is kept and the writer's next commit sends it again.
+  absl::Status Recover(const TenantClient& client);
 
  private:
   void Run();
-  absl::Status PostOne(int index);
-  absl::Status CommitOne();
+  absl::Status PostOne(const TenantClient& client, int index);
+  absl::Status CommitOne(const TenantClient& client);
+  // The next server in turn that has not failed; null when none is left.
+  const TenantClient* NextClient();
+  // After |client|'s call failed with |failure|: OK if the writer may carry on.
+  absl::Status FailOver(const TenantClient* client, const absl::Status& failure);
 
-  const ArtdClient* const client_;
+  const std::vector<const TenantClient*> clients_;
+  std::vector<bool> down_;  // By index in clients_.
+  size_t next_client_ = 0;
   Seat* const seat_;
   const int messages_per_commit_;
+  const bool fail_over_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::optional<art::PendingCommit> in_flight_commit_;  // Sent; not (yet) acknowledged.
-  Acknowledged acknowledged_;  // Written by the thread only; read once it has ended.
+  // Written by the thread only; read once it has ended.
+  Acknowledged acknowledged_;
+  std::vector<FailedOver> failed_over_;
 
   mutable absl::Mutex mu_;
   size_t acknowledged_messages_ ABSL_GUARDED_BY(mu_) = 0;
@@ -76,12 +106,12 @@ class AcknowledgedWriter {
 
 // Checks that every acknowledged message of |group_id| is stored under its sequence with the same
 // bytes, and every acknowledged commit under its epoch, in a commit log without gaps.
-absl::Status CheckAcknowledgedStored(const ArtdClient& client, const std::string& group_id,
+absl::Status CheckAcknowledgedStored(const TenantClient& client, const std::string& group_id,
                                      const Acknowledged& acknowledged);
 
 // A reader that was at the writer's starting epoch reads the whole group log in order: processes each
 // commit, and decrypts each message in its epoch, checking the plaintext of every acknowledged one.
-absl::Status ReadEverything(const ArtdClient& client, art::MemberGroup& reader, const Acknowledged& acknowledged);
+absl::Status ReadEverything(const TenantClient& client, art::MemberGroup& reader, const Acknowledged& acknowledged);
 
 }  // namespace artd::testing
 

@@ -111,16 +111,7 @@ std::string ArtdBinaryPath() {
   return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "artd", "/service/artd");
 }
 
-std::string TempPath(const std::string& name) {
-  static std::atomic<int> counter{0};
-  const char* directory = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(directory != nullptr ? directory : "/tmp", "/", name, "-", getpid(), "-", counter++);
-}
-
-absl::StatusOr<std::string> RunAdmin(const std::string& database, const std::vector<std::string>& args,
-                                     absl::Duration timeout) {
-  std::vector<std::string> command = {ArtdBinaryPath(), "admin", "--database", database};
-  command.insert(command.end(), args.begin(), args.end());
+absl::StatusOr<std::string> RunCommand(const std::vector<std::string>& command, absl::Duration timeout) {
   absl::StatusOr<Child> child = SpawnWithOutputPipe(command);
   if (!child.ok()) return child.status();
   std::string output;
@@ -134,6 +125,13 @@ absl::StatusOr<std::string> RunAdmin(const std::string& database, const std::vec
                                             finished ? DescribeWaitStatus(status) : "timed out", ": ", output));
   }
   return output;
+}
+
+absl::StatusOr<std::string> RunAdmin(const std::string& database, const std::vector<std::string>& args,
+                                     absl::Duration timeout) {
+  std::vector<std::string> command = {ArtdBinaryPath(), "admin", "--database", database};
+  command.insert(command.end(), args.begin(), args.end());
+  return RunCommand(command, timeout);
 }
 
 absl::StatusOr<ProvisionedTenant> ProvisionTenant(const std::string& database, const std::string& tenant_id) {

@@ -22,18 +22,20 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "art/testing/group_fixture.h"
+#include "tests/service/service_harness.h"  // TempPath: a fresh path under $TEST_TMPDIR.
 
 namespace artd::testing {
 
 // The artd binary in this test's runfiles (the test's data dependency //service:artd).
 std::string ArtdBinaryPath();
 
-// A fresh path under the test's temporary directory ($TEST_TMPDIR).
-std::string TempPath(const std::string& name);
+// Runs |command| (an absolute path and its arguments) and returns what it printed (stdout and
+// stderr together). An exit status other than 0, or a run longer than |timeout|, is an error that
+// quotes the output. Call it from the test's main thread: the child dies with the thread that
+// started it.
+absl::StatusOr<std::string> RunCommand(const std::vector<std::string>& command, absl::Duration timeout);
 
-// Runs `artd admin --database |database| |args|...` and returns what it printed (stdout and stderr
-// together). An exit status other than 0, or a run longer than |timeout|, is an error that quotes
-// the output.
+// Runs `artd admin --database |database| |args|...` as RunCommand does.
 absl::StatusOr<std::string> RunAdmin(const std::string& database, const std::vector<std::string>& args,
                                      absl::Duration timeout = absl::Seconds(30));
 

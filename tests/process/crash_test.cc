@@ -12,7 +12,7 @@ constexpr int kCrashes = 2;
 
 TEST_F(CrashTest, KillDashNineLosesNothingAcknowledged) {
   ART_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ArtdProcess> server, StartServer());
-  std::unique_ptr<ArtdClient> client = Connect(*server);
+  std::unique_ptr<TenantClient> client = Connect(*server);
   ART_ASSERT_OK_AND_ASSIGN(std::vector<Seat> seats,
                            CreateGroupOf({client.get()}, {"writer", "reader-1", "reader-2"}, "crashing"));
   Acknowledged all;

@@ -10,26 +10,26 @@ using art::testing::TestMember;
 
 // One unary call with the tenant's API key and the deadline.
 template <typename Stub, typename Request, typename Response>
-absl::StatusOr<Response> Call(const ArtdClient& client, Stub& stub,
+absl::StatusOr<Response> Call(const TenantClient& client, Stub& stub,
                               grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
                               const Request& request) {
   Response response;
-  ART_RETURN_IF_ERROR(FromGrpc((stub.*method)(client.Context().get(), request, &response)));
+  ART_RETURN_IF_ERROR(FromGrpc((stub.*method)(CallContext(client).get(), request, &response)));
   return response;
 }
 
 // Fills in |request|'s MemberAuth: |member| speaks for it.
 template <typename Request>
-void SignAs(const ArtdClient& client, const TestMember& member, std::string_view method, Request& request) {
+void SignAs(const TenantClient& client, const TestMember& member, std::string_view method, Request& request) {
   *request.mutable_auth() = client.Sign(member, method, art::RequestDigest(request));
 }
 
 // |creator| creates |group_id| with the members of |bundles|; returns its state.
-absl::StatusOr<art::MemberGroup> CreateGroup(const ArtdClient& client, const TestMember& creator,
+absl::StatusOr<art::MemberGroup> CreateGroup(const TenantClient& client, const TestMember& creator,
                                              const std::string& group_id,
                                              const std::vector<v1::PrekeyBundle>& bundles) {
   ART_ASSIGN_OR_RETURN(art::MemberGroup::Created created,
-                       art::MemberGroup::Create(client.authority.config(), creator.identity, group_id, bundles));
+                       art::MemberGroup::Create(client.authority->config(), creator.identity, group_id, bundles));
   v1::CreateGroupRequest request;
   *request.mutable_setup() = created.setup;
   SignAs(client, creator, art::kCreateGroupMethod, request);
@@ -37,53 +37,46 @@ absl::StatusOr<art::MemberGroup> CreateGroup(const ArtdClient& client, const Tes
   return std::move(created.group);
 }
 
-absl::StatusOr<art::MemberGroup> JoinFromSetup(const ArtdClient& client, TestMember& member,
+absl::StatusOr<art::MemberGroup> JoinFromSetup(const TenantClient& client, TestMember& member,
                                                const std::string& group_id) {
   v1::GetSetupRequest request;
   request.set_group_id(group_id);
   ART_ASSIGN_OR_RETURN(v1::GetSetupResponse response,
                        Call(client, *client.groups, &v1::Groups::Stub::GetSetup, request));
-  return art::MemberGroup::JoinFromSetup(client.authority.config(), member.identity, &member.prekeys,
+  return art::MemberGroup::JoinFromSetup(client.authority->config(), member.identity, &member.prekeys,
                                          response.setup());
 }
 
 }  // namespace
 
-std::unique_ptr<grpc::ClientContext> ArtdClient::Context() const {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", "Bearer " + api_key);
+std::unique_ptr<grpc::ClientContext> CallContext(const TenantClient& client) {
+  std::unique_ptr<grpc::ClientContext> context = client.Context();
   context->set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
   return context;
 }
 
-v1::MemberAuth ArtdClient::Sign(const TestMember& member, std::string_view method,
-                                const art::Sha256Digest& digest) const {
-  // Signing with a valid key does not fail; ValueOrDie keeps the request builders simple.
-  return art::testing::ValueOrDie(art::SignRequest(member.identity.signing_key, tenant_id, method, member.member_id(),
-                                                   digest, static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()))));
-}
-
-absl::StatusOr<std::unique_ptr<TestMember>> ArtdClient::NewMember(const std::string& member_id, int one_time_prekeys) {
-  std::unique_ptr<TestMember> member = authority.NewMember(member_id, one_time_prekeys);
+absl::StatusOr<std::unique_ptr<TestMember>> NewMember(const TenantClient& client, const std::string& member_id,
+                                                      int one_time_prekeys) {
+  std::unique_ptr<TestMember> member = client.authority->NewMember(member_id, one_time_prekeys);
   v1::PublishIdentityRequest publish;
   *publish.mutable_credential() = member->identity.credential;
-  SignAs(*this, *member, art::kPublishIdentityMethod, publish);
-  ART_RETURN_IF_ERROR(Call(*this, *keys, &v1::KeyDirectory::Stub::PublishIdentity, publish).status());
+  SignAs(client, *member, art::kPublishIdentityMethod, publish);
+  ART_RETURN_IF_ERROR(Call(client, *client.keys, &v1::KeyDirectory::Stub::PublishIdentity, publish).status());
   v1::UploadPrekeysRequest upload;
   upload.set_member_id(member_id);
   *upload.mutable_signed_prekey() = member->signed_prekey;
   upload.mutable_one_time_prekeys()->Add(member->one_time_prekeys.begin(), member->one_time_prekeys.end());
-  SignAs(*this, *member, art::kUploadPrekeysMethod, upload);
-  ART_RETURN_IF_ERROR(Call(*this, *keys, &v1::KeyDirectory::Stub::UploadPrekeys, upload).status());
+  SignAs(client, *member, art::kUploadPrekeysMethod, upload);
+  ART_RETURN_IF_ERROR(Call(client, *client.keys, &v1::KeyDirectory::Stub::UploadPrekeys, upload).status());
   member->one_time_prekeys.clear();  // The service holds them now.
   return member;
 }
 
-std::unique_ptr<ArtdClient> ConnectTenant(const ProvisionedTenant& tenant, std::shared_ptr<grpc::Channel> channel) {
-  auto client = std::make_unique<ArtdClient>();
+std::unique_ptr<TenantClient> ConnectTenant(const ProvisionedTenant& tenant, std::shared_ptr<grpc::Channel> channel) {
+  auto client = std::make_unique<TenantClient>();
   client->tenant_id = tenant.tenant_id;
   client->api_key = tenant.api_key;
-  client->authority = tenant.authority;
+  client->authority = std::make_unique<art::testing::TestTenant>(tenant.authority);
   client->keys = v1::KeyDirectory::NewStub(channel);
   client->groups = v1::Groups::NewStub(channel);
   client->mailbox = v1::Mailbox::NewStub(channel);
@@ -101,7 +94,7 @@ std::string GroupIdOf(const art::MemberGroup& group) {
   return std::string(id.begin(), id.end());
 }
 
-absl::StatusOr<v1::PrekeyBundle> FetchBundle(const ArtdClient& client, const std::string& member_id) {
+absl::StatusOr<v1::PrekeyBundle> FetchBundle(const TenantClient& client, const std::string& member_id) {
   v1::FetchPrekeyBundleRequest request;
   request.set_member_id(member_id);
   ART_ASSIGN_OR_RETURN(v1::FetchPrekeyBundleResponse response,
@@ -109,19 +102,19 @@ absl::StatusOr<v1::PrekeyBundle> FetchBundle(const ArtdClient& client, const std
   return response.bundle();
 }
 
-absl::StatusOr<std::vector<Seat>> NewSeats(const std::vector<ArtdClient*>& clients,
+absl::StatusOr<std::vector<Seat>> NewSeats(const std::vector<TenantClient*>& clients,
                                            const std::vector<std::string>& member_ids) {
   std::vector<Seat> seats;
   for (size_t i = 0; i < member_ids.size(); ++i) {
-    ART_ASSIGN_OR_RETURN(std::unique_ptr<TestMember> device, clients[i % clients.size()]->NewMember(member_ids[i]));
+    ART_ASSIGN_OR_RETURN(std::unique_ptr<TestMember> device, NewMember(*clients[i % clients.size()], member_ids[i]));
     seats.push_back(Seat{std::move(device), std::nullopt});
   }
   return seats;
 }
 
-absl::Status FormGroup(const std::vector<ArtdClient*>& clients, std::vector<Seat>& seats,
+absl::Status FormGroup(const std::vector<TenantClient*>& clients, std::vector<Seat>& seats,
                        const std::string& group_id) {
-  auto client_of = [&](size_t seat) -> const ArtdClient& { return *clients[seat % clients.size()]; };
+  auto client_of = [&](size_t seat) -> const TenantClient& { return *clients[seat % clients.size()]; };
   std::vector<v1::PrekeyBundle> bundles;
   for (size_t i = 1; i < seats.size(); ++i) {
     ART_ASSIGN_OR_RETURN(v1::PrekeyBundle bundle, FetchBundle(client_of(i), seats[i].member_id()));
@@ -134,7 +127,7 @@ absl::Status FormGroup(const std::vector<ArtdClient*>& clients, std::vector<Seat
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Seat>> CreateGroupOf(const std::vector<ArtdClient*>& clients,
+absl::StatusOr<std::vector<Seat>> CreateGroupOf(const std::vector<TenantClient*>& clients,
                                                 const std::vector<std::string>& member_ids,
                                                 const std::string& group_id) {
   ART_ASSIGN_OR_RETURN(std::vector<Seat> seats, NewSeats(clients, member_ids));
@@ -142,7 +135,7 @@ absl::StatusOr<std::vector<Seat>> CreateGroupOf(const std::vector<ArtdClient*>& 
   return seats;
 }
 
-absl::StatusOr<uint64_t> SubmitCommit(const ArtdClient& client, const TestMember& signer,
+absl::StatusOr<uint64_t> SubmitCommit(const TenantClient& client, const TestMember& signer,
                                       const art::PendingCommit& pending) {
   v1::SubmitCommitRequest request;
   *request.mutable_commit() = pending.commit;
@@ -153,14 +146,14 @@ absl::StatusOr<uint64_t> SubmitCommit(const ArtdClient& client, const TestMember
   return response.epoch();
 }
 
-absl::StatusOr<uint64_t> CommitUpdate(const ArtdClient& client, Seat& seat) {
+absl::StatusOr<uint64_t> CommitUpdate(const TenantClient& client, Seat& seat) {
   ART_ASSIGN_OR_RETURN(art::PendingCommit pending, seat.state().CreateUpdate());
   ART_ASSIGN_OR_RETURN(uint64_t epoch, SubmitCommit(client, *seat.device, pending));
   seat.state().ApplyPendingCommit(std::move(pending));
   return epoch;
 }
 
-absl::StatusOr<std::vector<v1::Commit>> ListCommits(const ArtdClient& client, const std::string& group_id,
+absl::StatusOr<std::vector<v1::Commit>> ListCommits(const TenantClient& client, const std::string& group_id,
                                                     uint64_t after_epoch) {
   std::vector<v1::Commit> commits;
   for (;;) {
@@ -177,7 +170,7 @@ absl::StatusOr<std::vector<v1::Commit>> ListCommits(const ArtdClient& client, co
   }
 }
 
-absl::Status CatchUp(const ArtdClient& client, art::MemberGroup& group) {
+absl::Status CatchUp(const TenantClient& client, art::MemberGroup& group) {
   ART_ASSIGN_OR_RETURN(std::vector<v1::Commit> commits, ListCommits(client, GroupIdOf(group), group.epoch()));
   for (const v1::Commit& commit : commits) {
     absl::Status processed = group.ProcessCommit(commit);
@@ -189,7 +182,7 @@ absl::Status CatchUp(const ArtdClient& client, art::MemberGroup& group) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> PostMessage(const ArtdClient& client, const TestMember& sender,
+absl::StatusOr<uint64_t> PostMessage(const TenantClient& client, const TestMember& sender,
                                      const v1::ApplicationMessage& message) {
   v1::PostMessageRequest request;
   *request.mutable_message() = message;
@@ -199,7 +192,7 @@ absl::StatusOr<uint64_t> PostMessage(const ArtdClient& client, const TestMember&
   return response.sequence();
 }
 
-absl::StatusOr<std::vector<v1::StoredMessage>> FetchAllMessages(const ArtdClient& client,
+absl::StatusOr<std::vector<v1::StoredMessage>> FetchAllMessages(const TenantClient& client,
                                                                 const std::string& group_id) {
   std::vector<v1::StoredMessage> messages;
   for (;;) {
@@ -213,7 +206,7 @@ absl::StatusOr<std::vector<v1::StoredMessage>> FetchAllMessages(const ArtdClient
   }
 }
 
-absl::StatusOr<art::MemberGroup> JoinFromWelcome(const ArtdClient& client, TestMember& member) {
+absl::StatusOr<art::MemberGroup> JoinFromWelcome(const TenantClient& client, TestMember& member) {
   v1::FetchWelcomesRequest fetch;
   fetch.set_member_id(member.member_id());
   SignAs(client, member, art::kFetchWelcomesMethod, fetch);
@@ -222,7 +215,7 @@ absl::StatusOr<art::MemberGroup> JoinFromWelcome(const ArtdClient& client, TestM
   if (fetched.welcomes().empty()) return absl::NotFoundError(absl::StrCat(member.member_id(), " has no Welcome"));
   const v1::PendingWelcome& pending = fetched.welcomes(0);
   ART_ASSIGN_OR_RETURN(art::MemberGroup group,
-                       art::MemberGroup::JoinFromWelcome(client.authority.config(), member.identity,
+                       art::MemberGroup::JoinFromWelcome(client.authority->config(), member.identity,
                                                          &member.prekeys, pending.welcome(), pending.commit(),
                                                          pending.state_after()));
   v1::AckWelcomeRequest ack;
@@ -233,7 +226,7 @@ absl::StatusOr<art::MemberGroup> JoinFromWelcome(const ArtdClient& client, TestM
   return group;
 }
 
-absl::StatusOr<uint64_t> PutState(const ArtdClient& client, const TestMember& member, const std::string& name,
+absl::StatusOr<uint64_t> PutState(const TenantClient& client, const TestMember& member, const std::string& name,
                                   uint64_t expected_version, const std::string& ciphertext) {
   v1::PutStateRequest request;
   request.set_member_id(member.member_id());

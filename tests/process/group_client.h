@@ -18,38 +18,27 @@
 #include "api/art/v1/service.grpc.pb.h"
 #include "art/requests/request_signature.h"
 #include "art/testing/group_fixture.h"
+#include "tests/service/service_harness.h"
 
 namespace artd::testing {
 
-namespace v1 = ::art::v1;
-
 inline constexpr absl::Duration kCallTimeout = absl::Seconds(15);
 
-// One tenant's connection to one artd process. (tests/service's ArtdClient is the same idea for an
-// in-process server; it is not visible outside tests/service.)
-struct ArtdClient {
-  std::string tenant_id;
-  std::string api_key;
-  // A copy of the tenant's authority: the same credential key whichever server a member goes through.
-  art::testing::TestTenant authority;
-  std::unique_ptr<v1::KeyDirectory::Stub> keys;
-  std::unique_ptr<v1::Groups::Stub> groups;
-  std::unique_ptr<v1::Mailbox::Stub> mailbox;
-  std::unique_ptr<v1::StateBlobs::Stub> state;
+// A tenant's connection to one artd process is tests/service's TenantClient; here every call goes
+// through the helpers below instead of its Context() and NewMember(), since a call to a killed server
+// must fail the test (or be expected to fail) rather than hang or abort.
 
-  // A context carrying the API key, with the call deadline.
-  std::unique_ptr<grpc::ClientContext> Context() const;
-  // Signs a request for |member| with the current time.
-  v1::MemberAuth Sign(const art::testing::TestMember& member, std::string_view method,
-                      const art::Sha256Digest& digest) const;
-  // A member certified by the authority that has published its identity and |one_time_prekeys|
-  // one-time prekeys.
-  absl::StatusOr<std::unique_ptr<art::testing::TestMember>> NewMember(const std::string& member_id,
-                                                                      int one_time_prekeys = 2);
-};
+// A context carrying |client|'s API key, with the call deadline (kCallTimeout from now).
+std::unique_ptr<grpc::ClientContext> CallContext(const TenantClient& client);
+
+// A member certified by |client|'s authority that has published its identity and
+// |one_time_prekeys| one-time prekeys.
+absl::StatusOr<std::unique_ptr<art::testing::TestMember>> NewMember(const TenantClient& client,
+                                                                     const std::string& member_id,
+                                                                     int one_time_prekeys = 2);
 
 // |tenant|'s client of the server at the other end of |channel|.
-std::unique_ptr<ArtdClient> ConnectTenant(const ProvisionedTenant& tenant, std::shared_ptr<grpc::Channel> channel);
+std::unique_ptr<TenantClient> ConnectTenant(const ProvisionedTenant& tenant, std::shared_ptr<grpc::Channel> channel);
 
 // The gRPC status as an absl::Status with the same code and message.
 absl::Status FromGrpc(const grpc::Status& status);
@@ -63,48 +52,48 @@ struct Seat {
   art::MemberGroup& state() { return *group; }
 };
 
-absl::StatusOr<v1::PrekeyBundle> FetchBundle(const ArtdClient& client, const std::string& member_id);
+absl::StatusOr<v1::PrekeyBundle> FetchBundle(const TenantClient& client, const std::string& member_id);
 
 // Throughout, member i of a list makes its calls through clients[i % clients.size()].
 
 // Members |member_ids| publish their identities and prekeys; none is in a group yet.
-absl::StatusOr<std::vector<Seat>> NewSeats(const std::vector<ArtdClient*>& clients,
+absl::StatusOr<std::vector<Seat>> NewSeats(const std::vector<TenantClient*>& clients,
                                            const std::vector<std::string>& member_ids);
 
 // The first of |seats| creates |group_id| of them all and the others join from its Setup.
-absl::Status FormGroup(const std::vector<ArtdClient*>& clients, std::vector<Seat>& seats,
+absl::Status FormGroup(const std::vector<TenantClient*>& clients, std::vector<Seat>& seats,
                        const std::string& group_id);
 
 // NewSeats, then FormGroup.
-absl::StatusOr<std::vector<Seat>> CreateGroupOf(const std::vector<ArtdClient*>& clients,
+absl::StatusOr<std::vector<Seat>> CreateGroupOf(const std::vector<TenantClient*>& clients,
                                                 const std::vector<std::string>& member_ids,
                                                 const std::string& group_id);
 
 // Submits |pending|, signed by |signer|; returns the epoch it created.
-absl::StatusOr<uint64_t> SubmitCommit(const ArtdClient& client, const art::testing::TestMember& signer,
+absl::StatusOr<uint64_t> SubmitCommit(const TenantClient& client, const art::testing::TestMember& signer,
                                       const art::PendingCommit& pending);
 
 // Makes an update at |seat|, submits it and applies it once accepted; returns the epoch it created.
-absl::StatusOr<uint64_t> CommitUpdate(const ArtdClient& client, Seat& seat);
+absl::StatusOr<uint64_t> CommitUpdate(const TenantClient& client, Seat& seat);
 
 // Every commit after |after_epoch|, across pages.
-absl::StatusOr<std::vector<v1::Commit>> ListCommits(const ArtdClient& client, const std::string& group_id,
+absl::StatusOr<std::vector<v1::Commit>> ListCommits(const TenantClient& client, const std::string& group_id,
                                                     uint64_t after_epoch);
 
 // Fetches and processes every commit after |group|'s epoch.
-absl::Status CatchUp(const ArtdClient& client, art::MemberGroup& group);
+absl::Status CatchUp(const TenantClient& client, art::MemberGroup& group);
 
-absl::StatusOr<uint64_t> PostMessage(const ArtdClient& client, const art::testing::TestMember& sender,
+absl::StatusOr<uint64_t> PostMessage(const TenantClient& client, const art::testing::TestMember& sender,
                                      const v1::ApplicationMessage& message);
 
 // Every stored message of |group_id|, across pages.
-absl::StatusOr<std::vector<v1::StoredMessage>> FetchAllMessages(const ArtdClient& client,
+absl::StatusOr<std::vector<v1::StoredMessage>> FetchAllMessages(const TenantClient& client,
                                                                 const std::string& group_id);
 
 // |member| fetches its Welcomes, joins from the first and acknowledges it.
-absl::StatusOr<art::MemberGroup> JoinFromWelcome(const ArtdClient& client, art::testing::TestMember& member);
+absl::StatusOr<art::MemberGroup> JoinFromWelcome(const TenantClient& client, art::testing::TestMember& member);
 
-absl::StatusOr<uint64_t> PutState(const ArtdClient& client, const art::testing::TestMember& member,
+absl::StatusOr<uint64_t> PutState(const TenantClient& client, const art::testing::TestMember& member,
                                   const std::string& name, uint64_t expected_version, const std::string& ciphertext);
 
 // The group id of |group| as the API carries it.

@@ -164,7 +164,7 @@ class NoSecretsTest : public ProcessTest {
     EXPECT_THAT(secrets_.FoundIn(log), IsEmpty()) << "in the log";
   }
 
-  std::unique_ptr<ArtdClient> client_;
+  std::unique_ptr<TenantClient> client_;
   std::vector<Seat> seats_;
   SecretInventory secrets_;
   uint64_t messages_read_ = 0;

@@ -37,8 +37,11 @@ namespace artd::testing {
 
 class ProcessTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    database_ = TempPath("artd.db");
+  void SetUp() override { Provision(TempPath("artd.db")); }
+
+  // Makes |database| (an SQLite path or a postgres:// URL) this test's, with the tenant in it.
+  void Provision(std::string database) {
+    database_ = std::move(database);
     absl::StatusOr<ProvisionedTenant> tenant = ProvisionTenant(database_, "tenant-a");
     ASSERT_TRUE(tenant.ok()) << tenant.status();
     tenant_.emplace(*std::move(tenant));
@@ -55,7 +58,7 @@ class ProcessTest : public ::testing::Test {
   }
 
   // The tenant's client of |server|.
-  std::unique_ptr<ArtdClient> Connect(const ArtdProcess& server) { return ConnectTenant(*tenant_, server.channel()); }
+  std::unique_ptr<TenantClient> Connect(const ArtdProcess& server) { return ConnectTenant(*tenant_, server.channel()); }
 
   std::string database_;
   std::optional<ProvisionedTenant> tenant_;

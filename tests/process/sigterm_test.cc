@@ -26,7 +26,7 @@ constexpr int kDrainSeconds = 3;
 TEST_F(SigtermTest, SigtermDrainsAndExitsCleanly) {
   ART_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ArtdProcess> server,
                            StartServer({"--drain-seconds", absl::StrCat(kDrainSeconds)}));
-  std::unique_ptr<ArtdClient> client = Connect(*server);
+  std::unique_ptr<TenantClient> client = Connect(*server);
   // One writer and one reader per group, so that the writers never race each other for an epoch.
   std::vector<std::vector<Seat>> groups;
   for (int g = 0; g < kGroups; ++g) {
@@ -42,7 +42,7 @@ TEST_F(SigtermTest, SigtermDrainsAndExitsCleanly) {
   }
   // A watch stays in flight until the drain ends it.
   int watched_events = 0;
-  std::unique_ptr<grpc::ClientContext> watch_context = client->Context();
+  std::unique_ptr<grpc::ClientContext> watch_context = CallContext(*client);
   std::thread watcher([&] {
     v1::WatchGroupRequest request;
     request.set_group_id("g0");
