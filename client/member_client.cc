@@ -400,6 +400,51 @@ class MemberClient::Impl {
     return received;
   }
 
+  absl::Status Watch(const std::string& group_id, const std::function<bool(WatchUpdate)>& on_update,
+                     absl::Time deadline) {
+    std::optional<uint64_t> reported_epoch;
+    bool keep_going = true;
+    // Reads what is new (as Receive) and reports it when anything changed.
+    auto deliver = [&]() -> absl::Status {
+      absl::StatusOr<std::vector<ReceivedMessage>> received = Receive(group_id);
+      if (!received.ok()) return received.status();
+      ART_ASSIGN_OR_RETURN(GroupInfo info, Info(group_id));
+      if (received->empty() && reported_epoch == info.epoch) return absl::OkStatus();
+      reported_epoch = info.epoch;
+      keep_going = on_update(WatchUpdate{std::move(info), *std::move(received)});
+      return absl::OkStatus();
+    };
+    ART_RETURN_IF_ERROR(deliver());
+    if (!keep_going) return absl::OkStatus();
+    v1::WatchGroupRequest request;
+    request.set_group_id(group_id);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ART_ASSIGN_OR_RETURN(GroupSlot * slot, ActiveSlot(group_id));
+      request.set_after_epoch(slot->group->epoch());
+      request.set_after_message_sequence(slot->last_sequence);
+    }
+    // The stream only says that something arrived; Receive then fetches it in order, so commits and
+    // messages are handled exactly as without a watch.
+    absl::Status delivered;
+    absl::Status streamed = connection_.Call("WatchGroup", [&](grpc::ClientContext* context) {
+      if (deadline != absl::InfiniteFuture()) context->set_deadline(absl::ToChronoTime(deadline));
+      std::unique_ptr<grpc::ClientReader<v1::GroupEvent>> reader = connection_.groups().WatchGroup(context, request);
+      v1::GroupEvent event;
+      while (reader->Read(&event)) {
+        delivered = deliver();
+        if (!delivered.ok() || !keep_going) {
+          context->TryCancel();
+          break;
+        }
+      }
+      return reader->Finish();
+    });
+    if (!delivered.ok()) return delivered;
+    if (!keep_going || absl::IsDeadlineExceeded(streamed)) return absl::OkStatus();
+    return streamed;
+  }
+
   absl::StatusOr<GroupInfo> CatchUp(const std::string& group_id) {
     std::lock_guard<std::mutex> lock(mutex_);
     ART_ASSIGN_OR_RETURN(GroupSlot * slot, ActiveSlot(group_id));
@@ -907,6 +952,10 @@ absl::StatusOr<std::vector<ReceivedMessage>> MemberClient::Receive(const std::st
   return impl_->Receive(group_id);
 }
 absl::StatusOr<GroupInfo> MemberClient::CatchUp(const std::string& group_id) { return impl_->CatchUp(group_id); }
+absl::Status MemberClient::Watch(const std::string& group_id, const std::function<bool(WatchUpdate)>& on_update,
+                                 absl::Time deadline) {
+  return impl_->Watch(group_id, on_update, deadline);
+}
 absl::StatusOr<GroupInfo> MemberClient::Info(const std::string& group_id) { return impl_->Info(group_id); }
 std::vector<std::string> MemberClient::GroupIds() { return impl_->GroupIds(); }
 

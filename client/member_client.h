@@ -71,6 +71,12 @@ struct GroupInfo {
   art::SecretBytes epoch_authenticator;  // Equal across members of an epoch; safe to compare openly.
 };
 
+// What a watch reports after each batch of news: the group as it now stands and the messages read.
+struct WatchUpdate {
+  GroupInfo info;
+  std::vector<ReceivedMessage> messages;
+};
+
 // Signs a new member's credential as the tenant (its authentication service): in production the
 // tenant's backend does it after authenticating the user.
 using Certifier = std::function<absl::Status(art::v1::Credential* credential)>;
@@ -114,6 +120,14 @@ class MemberClient {
   // Applies new commits and decrypts new messages, in order; messages this member cannot read are
   // skipped with their reason logged in the result's status only if nothing could be read.
   absl::StatusOr<std::vector<ReceivedMessage>> Receive(const std::string& group_id);
+  // Watches a group: delivers what is already waiting, then, each time the service announces new
+  // commits or messages (its WatchGroup stream), applies and reads them as Receive does and calls
+  // |on_update| with the result (only when something changed). Blocks until |on_update| returns
+  // false (OK), |deadline| passes (OK), or an error (e.g. this member was removed: FAILED_PRECONDITION
+  // after the last update). Other calls on this MemberClient may run meanwhile.
+  absl::Status Watch(const std::string& group_id, const std::function<bool(WatchUpdate)>& on_update,
+                     absl::Time deadline = absl::InfiniteFuture());
+
   // Applies new commits only.
   absl::StatusOr<GroupInfo> CatchUp(const std::string& group_id);
 

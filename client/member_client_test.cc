@@ -66,6 +66,36 @@ TEST_F(ClientTest, MembersNeverOnlineTogetherShareEachEpochsKey) {
   EXPECT_THAT(alice->GroupIds(), ElementsAre("team"));
 }
 
+TEST_F(ClientTest, AWatchingMemberSeesNewCommitsAndMessagesAsTheyArrive) {
+  auto alice = Register("alice");
+  auto bob = Register("bob");
+  ValueOrDie(alice->CreateGroup("watched", {"bob"}));
+  ValueOrDie(bob->JoinGroup("watched"));
+  std::vector<std::string> seen;
+  uint64_t last_epoch = 0;
+  std::thread watcher([&] {
+    absl::Status watched = bob->Watch(
+        "watched",
+        [&](WatchUpdate update) {
+          last_epoch = update.info.epoch;
+          for (const ReceivedMessage& message : update.messages) {
+            seen.emplace_back(message.content.data(), message.content.data() + message.content.size());
+          }
+          return seen.empty() || seen.back() != "last";  // Stop after the last message.
+        },
+        absl::Now() + absl::Seconds(30));
+    EXPECT_TRUE(watched.ok()) << watched;
+  });
+  ASSERT_TRUE(alice->Update("watched").ok());
+  ASSERT_TRUE(alice->Send("watched", art::AsBytes("first")).ok());
+  ASSERT_TRUE(alice->Update("watched").ok());
+  ASSERT_TRUE(alice->Send("watched", art::AsBytes("last")).ok());
+  watcher.join();
+  EXPECT_THAT(seen, ElementsAre("first", "last"));
+  EXPECT_EQ(last_epoch, ValueOrDie(alice->Info("watched")).epoch);
+  EXPECT_EQ(ExpectAgree("watched", {alice.get(), bob.get()}), last_epoch);
+}
+
 TEST_F(ClientTest, ConcurrentCommitsBothSucceedInSomeOrder) {
   std::vector<std::unique_ptr<MemberClient>> members;
   for (const char* name : {"alice", "bob", "carol", "dave"}) members.push_back(Register(name));
