@@ -41,7 +41,9 @@ stop_artd() {
 trap stop_artd EXIT
 
 # Port 0: the kernel picks a free port and artd names it on stderr. SIGHUP is ignored so that a
-# server kept running outlives the terminal this script ran in.
+# server kept running outlives the terminal this script ran in. The log exists before artd starts, so
+# reading it for the port never races the background shell that opens it.
+: >"$log"
 (
   trap '' HUP
   exec "$artd" serve --listen 127.0.0.1:0 --database "$database" </dev/null 2>"$log"
