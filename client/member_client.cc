@@ -32,7 +32,7 @@ std::string PendingBlob(const std::string& group_id) { return "pending:" + art::
 
 // Format tags of the blobs this file writes, checked on load.
 constexpr uint32_t kIdentityFormat = 1;
-constexpr uint32_t kGroupFormat = 1;
+constexpr uint32_t kGroupFormat = 2;  // 2: with the inbox and leave requests.
 constexpr uint32_t kPendingFormat = 1;
 
 uint64_t UnixSeconds() { return static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now())); }
@@ -77,6 +77,14 @@ struct GroupSlot {
   uint64_t join_epoch = 0;     // Messages of earlier epochs were never meant for this member.
   uint64_t version = 0;        // Of the group blob.
   uint64_t pending_version = 0;
+  // Read while catching up (every catch-up reads messages in epoch order, so none is left behind an
+  // epoch whose keys are gone) and not yet handed to the application by Receive. Kept, encrypted,
+  // in the group blob, as are the leave requests not yet acted on.
+  std::vector<ReceivedMessage> inbox;
+  std::set<std::string> leave_requests;
+  // Messages that could not be read since the last Receive, and why the first one failed.
+  int unreadable = 0;
+  absl::Status first_unreadable;
 };
 
 // Jittered exponential backoff: |base| * 2^(attempt-1), times a factor in [0.5, 1.5).
@@ -335,67 +343,29 @@ class MemberClient::Impl {
 
   absl::StatusOr<std::vector<ReceivedMessage>> Receive(const std::string& group_id) {
     std::lock_guard<std::mutex> lock(mutex_);
-    ART_ASSIGN_OR_RETURN(GroupSlot * slot, ActiveSlot(group_id));
-    ART_ASSIGN_OR_RETURN(std::vector<v1::Commit> commits, FetchCommits(group_id, slot->group->epoch()));
-    std::vector<v1::StoredMessage> stored;
-    while (true) {
-      v1::FetchMessagesRequest request;
-      request.set_group_id(group_id);
-      request.set_after_sequence(stored.empty() ? slot->last_sequence : stored.back().sequence());
-      v1::FetchMessagesResponse response;
-      ART_RETURN_IF_ERROR(connection_.Call("FetchMessages", [&](grpc::ClientContext* context) {
-        return connection_.mailbox().FetchMessages(context, request, &response);
-      }));
-      if (response.messages().empty()) break;
-      for (v1::StoredMessage& message : *response.mutable_messages()) stored.push_back(std::move(message));
-    }
-    // Commits and messages in epoch order, so that a message is read in the epoch it was sent in
-    // (the previous epoch's keys cover messages posted late).
-    std::vector<ReceivedMessage> received;
-    std::set<std::string> leavers;
-    absl::Status first_failure;
-    int failures = 0;
-    size_t next_commit = 0;
-    art::MemberGroup& group = *slot->group;
-    for (const v1::StoredMessage& message : stored) {
-      const v1::ApplicationMessage& body = message.message();
-      while (group.is_active() && next_commit < commits.size() && group.epoch() < body.epoch()) {
-        ART_RETURN_IF_ERROR(ProcessCommit(group, commits[next_commit++]));
-      }
-      if (!group.is_active()) break;
-      slot->last_sequence = message.sequence();
-      if (body.epoch() < slot->join_epoch || body.sender_leaf() == group.own_leaf()) continue;
-      absl::StatusOr<art::ReceivedMessage> opened = group.Unprotect(body);
-      if (!opened.ok()) {
-        if (first_failure.ok()) first_failure = opened.status();
-        ++failures;
-        continue;
-      }
-      if (opened->content_type == kLeaveRequestContentType) {
-        leavers.insert(opened->sender_member_id);
-        continue;
-      }
-      received.push_back(ReceivedMessage{group_id, opened->epoch, opened->sender_member_id,
-                                         std::move(opened->content)});
-    }
-    while (group.is_active() && next_commit < commits.size()) {
-      ART_RETURN_IF_ERROR(ProcessCommit(group, commits[next_commit++]));
-    }
-    ART_RETURN_IF_ERROR(SaveGroup(group_id, *slot));
-    if (!group.is_active()) {
-      if (received.empty()) return RemovedError(group_id, group);
-      return received;
-    }
+    ART_ASSIGN_OR_RETURN(GroupSlot * slot, FindSlot(group_id));
+    if (slot->group->is_active()) ART_RETURN_IF_ERROR(CatchUpLocked(group_id, *slot));
+    // Every member that reads a leave request tries to commit the removal; one wins, the others
+    // find the leaver gone (NOT_FOUND from the builder) or lose the race: neither is this member's
+    // error.
+    const std::set<std::string> leavers = std::move(slot->leave_requests);
+    slot->leave_requests.clear();
     for (const std::string& leaver : leavers) {
-      // Every member that reads the request tries; one wins, the others find the leaver gone
-      // (NOT_FOUND from the builder) or lose the race: neither is this member's error.
+      if (!slot->group->is_active()) break;
       absl::Status removed = CommitLocked(group_id, RemoveBuilder(leaver)).status();
       if (!removed.ok() && !absl::IsNotFound(removed) && !absl::IsAborted(removed)) return removed;
+      ART_ASSIGN_OR_RETURN(slot, FindSlot(group_id));
     }
-    if (received.empty() && failures > 0) {
-      return absl::Status(first_failure.code(), absl::StrCat(failures, " message(s) of group ", group_id,
-                                                             " could not be read; the first: ",
-                                                             first_failure.message()));
+    std::vector<ReceivedMessage> received = std::move(slot->inbox);
+    slot->inbox.clear();
+    const int unreadable = std::exchange(slot->unreadable, 0);
+    const absl::Status first_unreadable = std::exchange(slot->first_unreadable, absl::OkStatus());
+    ART_RETURN_IF_ERROR(SaveGroup(group_id, *slot));
+    if (received.empty() && !slot->group->is_active()) return RemovedError(group_id, *slot->group);
+    if (received.empty() && unreadable > 0) {
+      return absl::Status(first_unreadable.code(), absl::StrCat(unreadable, " message(s) of group ", group_id,
+                                                                " could not be read; the first: ",
+                                                                first_unreadable.message()));
     }
     return received;
   }
@@ -576,13 +546,49 @@ class MemberClient::Impl {
                                                     status.message()));
   }
 
+  // Applies new commits and reads new messages, in epoch order, so that a message is read in the
+  // epoch it was sent in (the previous epoch's keys cover messages posted late): messages go to the
+  // inbox, leave requests to |leave_requests|.
   absl::Status CatchUpLocked(const std::string& group_id, GroupSlot& slot) {
     ART_ASSIGN_OR_RETURN(std::vector<v1::Commit> commits, FetchCommits(group_id, slot.group->epoch()));
-    for (const v1::Commit& commit : commits) {
-      if (!slot.group->is_active()) break;
-      ART_RETURN_IF_ERROR(ProcessCommit(*slot.group, commit));
+    std::vector<v1::StoredMessage> stored;
+    while (true) {
+      v1::FetchMessagesRequest request;
+      request.set_group_id(group_id);
+      request.set_after_sequence(stored.empty() ? slot.last_sequence : stored.back().sequence());
+      v1::FetchMessagesResponse response;
+      ART_RETURN_IF_ERROR(connection_.Call("FetchMessages", [&](grpc::ClientContext* context) {
+        return connection_.mailbox().FetchMessages(context, request, &response);
+      }));
+      if (response.messages().empty()) break;
+      for (v1::StoredMessage& message : *response.mutable_messages()) stored.push_back(std::move(message));
     }
-    if (commits.empty()) return absl::OkStatus();
+    if (commits.empty() && stored.empty()) return absl::OkStatus();
+    size_t next_commit = 0;
+    art::MemberGroup& group = *slot.group;
+    for (const v1::StoredMessage& message : stored) {
+      const v1::ApplicationMessage& body = message.message();
+      while (group.is_active() && next_commit < commits.size() && group.epoch() < body.epoch()) {
+        ART_RETURN_IF_ERROR(ProcessCommit(group, commits[next_commit++]));
+      }
+      if (!group.is_active()) break;
+      slot.last_sequence = message.sequence();
+      if (body.epoch() < slot.join_epoch || body.sender_leaf() == group.own_leaf()) continue;
+      absl::StatusOr<art::ReceivedMessage> opened = group.Unprotect(body);
+      if (!opened.ok()) {
+        if (slot.unreadable++ == 0) slot.first_unreadable = opened.status();
+        continue;
+      }
+      if (opened->content_type == kLeaveRequestContentType) {
+        slot.leave_requests.insert(opened->sender_member_id);
+        continue;
+      }
+      slot.inbox.push_back(ReceivedMessage{group_id, opened->epoch, opened->sender_member_id,
+                                           std::move(opened->content)});
+    }
+    while (group.is_active() && next_commit < commits.size()) {
+      ART_RETURN_IF_ERROR(ProcessCommit(group, commits[next_commit++]));
+    }
     return SaveGroup(group_id, slot);
   }
 
@@ -697,10 +703,27 @@ class MemberClient::Impl {
     slot.version = stored->version;
     uint32_t format = 0;
     art::ByteSpan serialized;
+    uint32_t inbox_size = 0, leave_request_count = 0;
     if (!decoder.ReadUint32(&format) || format != kGroupFormat || !decoder.ReadUint64(&slot.last_sequence) ||
-        !decoder.ReadUint64(&slot.join_epoch) || !decoder.ReadVector(&serialized) || !decoder.done()) {
+        !decoder.ReadUint64(&slot.join_epoch) || !decoder.ReadUint32(&inbox_size)) {
       return Corrupt(blob);
     }
+    for (uint32_t i = 0; i < inbox_size; ++i) {
+      ReceivedMessage message;
+      message.group_id = group_id;
+      if (!decoder.ReadUint64(&message.epoch) || !decoder.ReadString(&message.sender_member_id) ||
+          !decoder.ReadSecret(&message.content)) {
+        return Corrupt(blob);
+      }
+      slot.inbox.push_back(std::move(message));
+    }
+    if (!decoder.ReadUint32(&leave_request_count)) return Corrupt(blob);
+    for (uint32_t i = 0; i < leave_request_count; ++i) {
+      std::string leaver;
+      if (!decoder.ReadString(&leaver)) return Corrupt(blob);
+      slot.leave_requests.insert(std::move(leaver));
+    }
+    if (!decoder.ReadVector(&serialized) || !decoder.done()) return Corrupt(blob);
     ART_ASSIGN_OR_RETURN(slot.group, art::MemberGroup::Deserialize(config_, *identity_, serialized));
     groups_[group_id] = std::move(slot);
     return absl::OkStatus();
@@ -709,7 +732,14 @@ class MemberClient::Impl {
   absl::Status SaveGroup(const std::string& group_id, GroupSlot& slot) {
     ART_ASSIGN_OR_RETURN(art::SecretBytes serialized, slot.group->Serialize());
     art::Encoder encoder;
-    encoder.Uint32(kGroupFormat).Uint64(slot.last_sequence).Uint64(slot.join_epoch).Vector(serialized.span());
+    encoder.Uint32(kGroupFormat).Uint64(slot.last_sequence).Uint64(slot.join_epoch);
+    encoder.Uint32(static_cast<uint32_t>(slot.inbox.size()));
+    for (const ReceivedMessage& message : slot.inbox) {
+      encoder.Uint64(message.epoch).String(message.sender_member_id).Vector(message.content.span());
+    }
+    encoder.Uint32(static_cast<uint32_t>(slot.leave_requests.size()));
+    for (const std::string& leaver : slot.leave_requests) encoder.String(leaver);
+    encoder.Vector(serialized.span());
     return Put(GroupBlob(group_id), &slot.version, encoder.TakeSecret());
   }
 

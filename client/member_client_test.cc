@@ -51,8 +51,9 @@ TEST_F(ClientTest, MembersNeverOnlineTogetherShareEachEpochsKey) {
   GroupInfo carol_info = ValueOrDie(carol->JoinGroup("team"));
   EXPECT_EQ(carol_info.epoch, 5u);  // Bob's hygiene update, Alice's three, Bob's one.
   EXPECT_EQ(ExpectAgree("team", {alice.get(), bob.get(), carol.get()}), 5u);
-  // Bob's message of epoch 1 is out of her reach: skipped, not an error.
-  EXPECT_THAT(ReceiveAll(*carol, "team"), ElementsAre());
+  // She was in the group since the Setup: catching up epoch by epoch, she reads Bob's message of
+  // epoch 1 in its epoch, before the keys of that epoch are gone.
+  EXPECT_THAT(ReceiveAll(*carol, "team"), ElementsAre("hello from bob"));
 
   ASSERT_TRUE(carol->Send("team", art::AsBytes("carol here")).ok());
   EXPECT_THAT(ReceiveAll(*alice, "team"), ElementsAre("carol here"));
@@ -94,6 +95,22 @@ TEST_F(ClientTest, AWatchingMemberSeesNewCommitsAndMessagesAsTheyArrive) {
   EXPECT_THAT(seen, ElementsAre("first", "last"));
   EXPECT_EQ(last_epoch, ValueOrDie(alice->Info("watched")).epoch);
   EXPECT_EQ(ExpectAgree("watched", {alice.get(), bob.get()}), last_epoch);
+}
+
+TEST_F(ClientTest, MessagesAreReadInTheirEpochWhateverCatchesUpFirst) {
+  auto alice = Register("alice");
+  auto bob = Register("bob");
+  ValueOrDie(alice->CreateGroup("inbox", {"bob"}));
+  ValueOrDie(bob->JoinGroup("inbox"));
+  // Bob sends; Alice, without receiving, updates three times and sends: her commits' catch-up and
+  // her Send's catch-up move her three epochs past Bob's message, whose keys would be gone by now.
+  ASSERT_TRUE(bob->Send("inbox", art::AsBytes("early")).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(alice->Update("inbox").ok());
+  ASSERT_TRUE(alice->Send("inbox", art::AsBytes("reply")).ok());
+  // It was read on the way and kept (encrypted) for her next Receive, even across a restart.
+  alice = Reopen("alice");
+  EXPECT_THAT(ReceiveAll(*alice, "inbox"), ElementsAre("early"));
+  EXPECT_THAT(ReceiveAll(*bob, "inbox"), ElementsAre("reply"));
 }
 
 TEST_F(ClientTest, ConcurrentCommitsBothSucceedInSomeOrder) {
