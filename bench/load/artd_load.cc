@@ -3,7 +3,8 @@
 //   bazel build -c opt //service:artd //bench/load:artd_load
 //   bazel-bin/bench/load/artd_load --concurrency 64 --duration-seconds 20 --mode all
 //
-// By default it starts `artd serve` itself on a temporary SQLite database (--spawn), sets up a
+// By default it starts `artd serve` itself on a temporary SQLite database (--spawn), or
+// --replicas N servers on a fresh database of the PostgreSQL server at --database-url, sets up a
 // tenant with `artd admin`, creates members and groups through the API (not timed), then measures,
 // each for --duration-seconds after a warm-up:
 //   floor    the bare gRPC floor: the standard health check, an empty unary call;
@@ -27,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "art/base/status_macros.h"
 #include "art/crypto/bytes.h"
 #include "bench/load/load_run.h"
@@ -41,11 +43,13 @@ struct Options {
   bool spawn = true;
   std::string artd_binary = "bazel-bin/service/artd";
   std::string database;  // With --target: lets the tool register its credential key via `artd admin`.
+  std::string database_url;  // With --spawn: a PostgreSQL server to create the run's database on.
+  int replicas = 1;          // With --spawn: `artd serve` processes sharing the database.
   std::string tenant = "load";
   std::string api_key;
   int concurrency = 64;
-  // Four connections gave the highest floor on the 2-core machine (bench/README.md): fewer serialize
-  // on one connection's reader, more cost the client and server CPU in polling.
+  // Per server. Four connections gave the highest floor on the 2-core machine (bench/README.md):
+  // fewer serialize on one connection's reader, more cost the client and server CPU in polling.
   int channels = 4;
   int groups = 0;    // 0: one per client.
   int members_per_group = 2;
@@ -227,10 +231,15 @@ absl::Status CheckOptions(Options& options, bool target_given, bool spawn_given)
     if (options.target.empty()) return absl::InvalidArgumentError("--no-spawn needs --target");
     ART_RETURN_IF_ERROR(RequireLoopback(options.target));
     if (options.api_key.empty()) return absl::InvalidArgumentError("--target needs --api-key (artd admin issue-key)");
+    if (!options.database_url.empty() || options.replicas != 1) {
+      return absl::InvalidArgumentError("--database-url and --replicas are for spawned servers, not --target");
+    }
   }
   if (options.concurrency < 1) return absl::InvalidArgumentError("--concurrency must be at least 1");
-  if (options.channels == 0) options.channels = options.concurrency;
-  options.channels = std::min(options.channels, options.concurrency);
+  // The clients are spread over the replicas, so each replica serves at most this many.
+  const int clients_per_server = (options.concurrency + options.replicas - 1) / std::max(options.replicas, 1);
+  if (options.channels == 0) options.channels = clients_per_server;
+  options.channels = std::min(options.channels, clients_per_server);
   if (options.groups == 0) options.groups = options.concurrency;
   if (options.channels < 1 || options.groups < 1 || options.members_per_group < 1) {
     return absl::InvalidArgumentError("--channels, --groups and --members-per-group must be positive");
@@ -250,9 +259,11 @@ absl::Status Run(Options options) {
   const art::Ed25519PublicKey& credential_key = authority.credential_key().public_key();
   const std::string credential_key_hex = art::ToHex(credential_key);
   std::unique_ptr<SpawnedArtd> server;
+  std::vector<std::string> targets = {options.target};
   if (options.spawn) {
-    ART_ASSIGN_OR_RETURN(server, SpawnedArtd::Start(options.artd_binary, options.tenant, credential_key_hex));
-    options.target = server->target();
+    ART_ASSIGN_OR_RETURN(server, SpawnedArtd::Start(options.artd_binary, options.tenant, credential_key_hex,
+                                                    options.database_url, options.replicas));
+    targets = server->targets();
     options.api_key = server->api_key();
   } else if (!options.database.empty()) {
     ART_RETURN_IF_ERROR(RunAdmin(options.artd_binary, options.database,
@@ -265,17 +276,23 @@ absl::Status Run(Options options) {
                  options.tenant.c_str(), options.tenant.c_str(), credential_key_hex.c_str());
   }
 
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < options.channels; ++i) {
-    channels.push_back(NewChannel(options.target));
-    if (!channels.back()->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
-      return absl::UnavailableError(absl::StrCat("cannot connect to ", options.target));
+  // channels[server][c]: every server gets its own connections.
+  std::vector<std::vector<std::shared_ptr<grpc::Channel>>> channels(targets.size());
+  for (size_t s = 0; s < targets.size(); ++s) {
+    for (int c = 0; c < options.channels; ++c) {
+      channels[s].push_back(NewChannel(targets[s]));
+      if (!channels[s].back()->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
+        return absl::UnavailableError(absl::StrCat("cannot connect to ", targets[s]));
+      }
     }
   }
+  // Client i talks to server i mod servers (round-robin, for the floor as for the rest), and within
+  // it takes that server's channels in turn. Setup uses the same connections, so it is spread too.
   std::vector<std::unique_ptr<TenantConnection>> connections;
   for (int i = 0; i < options.concurrency; ++i) {
-    connections.push_back(
-        std::make_unique<TenantConnection>(channels[i % channels.size()], options.tenant, options.api_key));
+    const std::vector<std::shared_ptr<grpc::Channel>>& own = channels[i % channels.size()];
+    connections.push_back(std::make_unique<TenantConnection>(own[(i / channels.size()) % own.size()], options.tenant,
+                                                             options.api_key));
   }
 
   const bool all = options.mode == "all";
@@ -297,7 +314,7 @@ absl::Status Run(Options options) {
   }
 
   RunLimits limits{absl::Seconds(options.warmup_seconds), absl::Seconds(options.duration_seconds),
-                   options.max_operations, server != nullptr ? server->pid() : -1};
+                   options.max_operations, server != nullptr ? server->pids() : std::vector<pid_t>()};
   std::vector<ModeResult> results;
   // The floor is measured in every run, first, so that every ratio compares figures of one run.
   using Operation = absl::StatusOr<std::optional<absl::Duration>> (Client::*)();
@@ -313,7 +330,8 @@ absl::Status Run(Options options) {
     results.push_back(std::move(result));
   }
 
-  const RunDescription run{options.target, options.concurrency, options.channels, options.groups,
+  const RunDescription run{absl::StrJoin(targets, ","), options.concurrency,
+                           options.channels * static_cast<int>(targets.size()), options.groups,
                            options.members_per_group, options.duration_seconds};
   const std::string table = FormatTable(run, results);
   // With --json, stdout is for the machine; the table still goes to the person watching.
@@ -330,10 +348,16 @@ int Main(int argc, char** argv) {
                                     "start `artd serve` on a temporary database (default unless --target)");
   app.add_option("--artd-binary", options.artd_binary, "the artd binary for --spawn")->capture_default_str();
   app.add_option("--database", options.database, "with --target: its database, to register the credential key");
+  app.add_option("--database-url", options.database_url,
+                 "with --spawn: a PostgreSQL server (postgres://...) on which to create the run's database "
+                 "(dropped at the end) instead of a temporary SQLite file");
+  app.add_option("--replicas", options.replicas, "with --spawn: `artd serve` processes on the one database "
+                 "(needs --database-url); the clients are spread over them round-robin")
+      ->capture_default_str();
   app.add_option("--tenant", options.tenant, "tenant id")->capture_default_str();
   app.add_option("--api-key", options.api_key, "with --target: the tenant's API key");
   app.add_option("--concurrency", options.concurrency, "concurrent clients (threads)")->capture_default_str();
-  app.add_option("--channels", options.channels, "gRPC channels (TCP connections), shared round-robin by the clients; 0: one per client")
+  app.add_option("--channels", options.channels, "gRPC channels (TCP connections) per server, shared round-robin by its clients; 0: one per client")
       ->capture_default_str();
   app.add_option("--groups", options.groups, "groups; 0: one per client")->capture_default_str();
   app.add_option("--members-per-group", options.members_per_group)->capture_default_str();

@@ -24,4 +24,9 @@ if "$load" --target 192.0.2.1:50051 --api-key x 2>/dev/null; then
   echo "FAIL: a non-loopback target was accepted" >&2
   exit 1
 fi
+# Replicas share a database: without a PostgreSQL one (--database-url) they are refused.
+if "$load" --artd-binary "$artd" --replicas 2 --mode floor --duration-seconds 0.1 2>/dev/null; then
+  echo "FAIL: --replicas 2 was accepted without --database-url" >&2
+  exit 1
+fi
 echo PASS

@@ -27,13 +27,16 @@ struct CpuSample {
   double server = -1;
 };
 
-CpuSample SampleCpu(pid_t server_pid) {
+CpuSample SampleCpu(const std::vector<pid_t>& server_pids) {
   CpuSample sample;
   sample.client = OwnCpuSeconds();
-  if (server_pid > 0) {
-    absl::StatusOr<double> server = ProcessCpuSeconds(server_pid);
-    if (server.ok()) sample.server = *server;
+  double server_total = 0;
+  for (const pid_t pid : server_pids) {
+    absl::StatusOr<double> server = ProcessCpuSeconds(pid);
+    if (!server.ok()) return sample;  // A partial sum would understate the servers' CPU.
+    server_total += *server;
   }
+  if (!server_pids.empty()) sample.server = server_total;
   return sample;
 }
 
@@ -105,10 +108,10 @@ absl::StatusOr<ModeResult> RunClients(const std::string& mode, std::vector<Step>
     });
   }
   absl::SleepFor(measure_start - absl::Now());
-  const CpuSample cpu_before = SampleCpu(limits.server_pid);
+  const CpuSample cpu_before = SampleCpu(limits.server_pids);
   for (std::thread& thread : threads) thread.join();
   const absl::Time end = absl::Now();
-  const CpuSample cpu_after = SampleCpu(limits.server_pid);
+  const CpuSample cpu_after = SampleCpu(limits.server_pids);
   if (!first_error.ok()) {
     return absl::Status(first_error.code(), absl::StrCat(mode, ": ", first_error.message()));
   }

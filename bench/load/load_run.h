@@ -26,7 +26,7 @@ struct RunLimits {
   absl::Duration warmup;    // Operations before this are done but neither timed nor counted.
   absl::Duration duration;  // The measured window after the warm-up.
   uint64_t max_operations = 0;
-  pid_t server_pid = -1;    // When known, the server's CPU is reported too.
+  std::vector<pid_t> server_pids;  // When known, the servers' CPU (summed over replicas) is reported too.
 };
 
 struct ModeResult {
@@ -37,7 +37,7 @@ struct ModeResult {
   double ops_per_second = 0;
   double p50_ms = 0, p99_ms = 0, p999_ms = 0;
   double client_cpu_cores = 0;   // CPU-seconds per second of this process during the window.
-  double server_cpu_cores = -1;  // Same for artd; -1 when unknown (not spawned by us).
+  double server_cpu_cores = -1;  // Same for artd (all replicas); -1 when unknown (not spawned by us).
 };
 
 // Runs |steps| (one per client thread) within |limits|.

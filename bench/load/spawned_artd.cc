@@ -15,11 +15,14 @@
 #include <fstream>
 #include <sstream>
 
+#include <postgresql/libpq-fe.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "art/base/status_macros.h"
 
 extern char** environ;
 
@@ -94,6 +97,29 @@ std::string TempDirectory() {
   return "/tmp";
 }
 
+// Runs one statement on the PostgreSQL server at |url| on a connection of its own.
+absl::Status ExecutePostgres(const std::string& url, const std::string& sql) {
+  PGconn* connection = PQconnectdb(url.c_str());
+  absl::Status status;
+  if (PQstatus(connection) != CONNECTION_OK) {
+    status = absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL: ", PQerrorMessage(connection)));
+  } else {
+    PGresult* result = PQexec(connection, sql.c_str());
+    if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+      status = absl::InternalError(absl::StrCat("`", sql, "`: ", PQresultErrorMessage(result)));
+    }
+    PQclear(result);
+  }
+  PQfinish(connection);
+  return status;
+}
+
+// |url| naming |database| instead of its own: libpq (and so artd) lets a dbname parameter override
+// the URL's path, which spares parsing the URL.
+std::string WithDatabaseName(const std::string& url, const std::string& database) {
+  return absl::StrCat(url, absl::StrContains(url, "?") ? "&" : "?", "dbname=", database);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> RunCommand(const std::vector<std::string>& argv) {
@@ -135,14 +161,52 @@ absl::StatusOr<double> ProcessCpuSeconds(pid_t pid) {
   return static_cast<double>(user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+absl::StatusOr<std::unique_ptr<LoadDatabase>> LoadDatabase::Create(const std::string& server_url) {
+  std::unique_ptr<LoadDatabase> database(new LoadDatabase());
+  if (server_url.empty()) {
+    std::string pattern = TempDirectory() + "/artd_load.XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) return ErrnoError("mkdtemp " + pattern);
+    database->directory_ = pattern;
+    database->setting_ = database->directory_ + "/artd.db";
+    return database;
+  }
+  if (!absl::StartsWith(server_url, "postgres://") && !absl::StartsWith(server_url, "postgresql://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--database-url ", server_url, " is not a postgres:// or postgresql:// URL"));
+  }
+  // The pid keeps concurrent runs on one server apart.
+  const std::string name = absl::StrCat("artd_load_", getpid());
+  ART_RETURN_IF_ERROR(ExecutePostgres(server_url, absl::StrCat("CREATE DATABASE ", name)));
+  database->server_url_ = server_url;
+  database->postgres_name_ = name;
+  database->setting_ = WithDatabaseName(server_url, name);
+  return database;
+}
+
+LoadDatabase::~LoadDatabase() {
+  if (!postgres_name_.empty()) {
+    // FORCE: a replica that did not stop in time must not keep the database alive.
+    const absl::Status dropped =
+        ExecutePostgres(server_url_, absl::StrCat("DROP DATABASE IF EXISTS ", postgres_name_, " WITH (FORCE)"));
+    if (!dropped.ok()) std::fprintf(stderr, "artd_load: %s\n", dropped.ToString().c_str());
+  }
+  if (!directory_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(directory_, ignored);
+  }
+}
+
 absl::StatusOr<std::unique_ptr<SpawnedArtd>> SpawnedArtd::Start(const std::string& artd_binary,
                                                                 const std::string& tenant,
-                                                                const std::string& credential_key_hex) {
+                                                                const std::string& credential_key_hex,
+                                                                const std::string& database_url, int replicas) {
+  if (replicas < 1) return absl::InvalidArgumentError("--replicas must be at least 1");
+  if (replicas > 1 && database_url.empty()) {
+    return absl::InvalidArgumentError("several --replicas share one database: they need --database-url");
+  }
   std::unique_ptr<SpawnedArtd> server(new SpawnedArtd());
-  std::string pattern = TempDirectory() + "/artd_load.XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) return ErrnoError("mkdtemp " + pattern);
-  server->directory_ = pattern;
-  const std::string database = server->directory_ + "/artd.db";
+  ART_ASSIGN_OR_RETURN(server->database_, LoadDatabase::Create(database_url));
+  const std::string& database = server->database_->setting();
 
   auto admin = [&](std::vector<std::string> command) { return RunAdmin(artd_binary, database, std::move(command)); };
   if (absl::StatusOr<std::string> created = admin({"create-tenant", "--tenant", tenant}); !created.ok()) {
@@ -158,14 +222,23 @@ absl::StatusOr<std::unique_ptr<SpawnedArtd>> SpawnedArtd::Start(const std::strin
       admin({"add-credential-key", "--tenant", tenant, "--public-key", credential_key_hex});
   if (!trusted.ok()) return trusted.status();
 
-  const std::vector<std::string> serve = {artd_binary, "serve",           "--listen",       "127.0.0.1:0",
-                                          "--database", database,         "--drain-seconds", "2"};
+  for (int i = 0; i < replicas; ++i) ART_RETURN_IF_ERROR(server->StartReplica(artd_binary));
+  return server;
+}
+
+absl::Status SpawnedArtd::StartReplica(const std::string& artd_binary) {
+  const std::vector<std::string> serve = {artd_binary,  "serve",
+                                          "--listen",   "127.0.0.1:0",
+                                          "--database", database_->setting(),
+                                          "--drain-seconds", "2"};
   absl::StatusOr<Child> child = Spawn(serve, STDERR_FILENO);
   if (!child.ok()) return child.status();
-  server->pid_ = child->pid;
+  // Registered before it is up, so that the destructor stops it whatever happens next.
+  Replica& replica = replicas_.emplace_back();
+  replica.pid = child->pid;
   // artd announces the port it bound on stderr: "artd: serving on port N with database F".
   std::string line, printed;
-  while (server->port_ == 0) {
+  while (replica.port == 0) {
     absl::StatusOr<bool> got = ReadLine(child->output, 30000, &line);
     if (!got.ok() || !*got) {
       close(child->output);
@@ -176,7 +249,7 @@ absl::StatusOr<std::unique_ptr<SpawnedArtd>> SpawnedArtd::Start(const std::strin
     absl::string_view rest = line;
     if (absl::ConsumePrefix(&rest, "artd: serving on port ")) {
       absl::string_view digits = rest.substr(0, rest.find(' '));
-      if (!absl::SimpleAtoi(digits, &server->port_) || server->port_ <= 0) {
+      if (!absl::SimpleAtoi(digits, &replica.port) || replica.port <= 0) {
         close(child->output);
         return absl::InternalError(absl::StrCat("cannot parse the port from: ", line));
       }
@@ -185,7 +258,7 @@ absl::StatusOr<std::unique_ptr<SpawnedArtd>> SpawnedArtd::Start(const std::strin
   // Keep draining artd's stderr so that it never blocks on a full pipe; show it, as artd only
   // logs starts, stops and errors.
   const int output = child->output;
-  server->stderr_forwarder_ = std::thread([output] {
+  replica.stderr_forwarder = std::thread([output] {
     std::string text;
     while (true) {
       absl::StatusOr<bool> got = ReadLine(output, -1, &text);
@@ -194,20 +267,31 @@ absl::StatusOr<std::unique_ptr<SpawnedArtd>> SpawnedArtd::Start(const std::strin
     }
     close(output);
   });
-  return server;
+  return absl::OkStatus();
+}
+
+std::vector<std::string> SpawnedArtd::targets() const {
+  std::vector<std::string> targets;
+  for (const Replica& replica : replicas_) targets.push_back(absl::StrCat("127.0.0.1:", replica.port));
+  return targets;
+}
+
+std::vector<pid_t> SpawnedArtd::pids() const {
+  std::vector<pid_t> pids;
+  for (const Replica& replica : replicas_) pids.push_back(replica.pid);
+  return pids;
 }
 
 SpawnedArtd::~SpawnedArtd() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
+  // All replicas drain at once, rather than one drain period after another.
+  for (const Replica& replica : replicas_) kill(replica.pid, SIGTERM);
+  for (Replica& replica : replicas_) {
     int status = 0;
-    waitpid(pid_, &status, 0);
+    waitpid(replica.pid, &status, 0);
+    if (replica.stderr_forwarder.joinable()) replica.stderr_forwarder.join();
   }
-  if (stderr_forwarder_.joinable()) stderr_forwarder_.join();
-  if (!directory_.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(directory_, ignored);
-  }
+  // Only now: PostgreSQL refuses to drop a database that servers are still connected to.
+  database_.reset();
 }
 
 }  // namespace artd::load
