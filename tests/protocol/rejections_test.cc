@@ -89,7 +89,9 @@ class SetupRejections : public ::testing::Test {
     absl::Status status =
         MemberGroup::JoinFromSetup(tenant_.config(), members_[1]->identity, &members_[1]->prekeys, setup)
             .status();
-    if (!status.ok()) EXPECT_EQ(members_[1]->prekeys.one_time_prekeys.size(), prekeys_before);
+    if (!status.ok()) {
+      EXPECT_EQ(members_[1]->prekeys.one_time_prekeys.size(), prekeys_before);
+    }
     return status;
   }
 
@@ -417,7 +419,9 @@ class WelcomeRejections : public ::testing::Test {
     absl::Status status = MemberGroup::JoinFromWelcome(tenant_.config(), newcomer_->identity,
                                                        &newcomer_->prekeys, welcome, commit, state)
                               .status();
-    if (!status.ok()) EXPECT_EQ(newcomer_->prekeys.one_time_prekeys.size(), before);
+    if (!status.ok()) {
+      EXPECT_EQ(newcomer_->prekeys.one_time_prekeys.size(), before);
+    }
     return status;
   }
 
