@@ -190,8 +190,9 @@ absl::StatusOr<MemberGroup::Created> MemberGroup::Create(const GroupConfig& conf
 
   MemberGroup group;
   group.config_ = config;
-  group.public_group_ = PublicGroup::FromCreatedSetup(config.tenant_id, group_id_bytes, std::move(tree),
-                                                      InterimTranscriptHash(confirmed, tag.span()));
+  group.public_group_ = PublicGroup::FromLoadedState(
+      GroupHeader{config.tenant_id, group_id_bytes, 0, InterimTranscriptHash(confirmed, tag.span())},
+      std::move(tree));
   group.own_leaf_ = 0;
   group.signing_key_ = creator.signing_key;
   group.identity_dh_key_ = creator.dh_key;

@@ -111,12 +111,6 @@ absl::StatusOr<PublicGroup> PublicGroup::FromSetup(
   return group;
 }
 
-PublicGroup PublicGroup::FromCreatedSetup(std::string tenant_id, Bytes group_id, PublicTree tree,
-                                          const Sha256Digest& interim_transcript_hash) {
-  return FromLoadedState(GroupHeader{std::move(tenant_id), std::move(group_id), 0, interim_transcript_hash},
-                         std::move(tree));
-}
-
 PublicGroup PublicGroup::FromLoadedState(GroupHeader header, PublicTree tree) {
   PublicGroup group;
   group.header_ = std::move(header);

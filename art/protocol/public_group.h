@@ -73,10 +73,8 @@ class PublicGroup {
   static absl::StatusOr<PublicGroup> FromSetup(std::string_view tenant_id, const v1::Setup& setup,
                                                absl::Span<const Ed25519PublicKey> trusted_tenant_keys);
 
-  // The creator's own epoch 0, from inputs it built and verified itself (no second verification).
-  static PublicGroup FromCreatedSetup(std::string tenant_id, Bytes group_id, PublicTree tree,
-                                      const Sha256Digest& interim_transcript_hash);
-  // A group a member verified before and stored itself (see MemberGroup::Deserialize).
+  // A group from inputs a member built or verified itself: the creator's epoch 0, or a stored state
+  // (see MemberGroup::Deserialize). Nothing is checked again.
   static PublicGroup FromLoadedState(GroupHeader header, PublicTree tree);
 
   // Loads a fetched or stored public state, verifying every credential and recomputing the tree hash;

@@ -148,7 +148,7 @@ class Population {
     }
     ART_ASSIGN_OR_RETURN(art::MemberGroup::Created created,
                          art::MemberGroup::Create(authority_->config(), seats[0].member->identity, group_id, bundles));
-    ART_RETURN_IF_ERROR(connection.CreateGroup(*seats[0].member, created.setup));
+    ART_RETURN_IF_ERROR(connection.CreateGroup(created.setup));
     seats[0].state = std::move(created.group);
     if (members_per_group_ == 1) return absl::OkStatus();
     ART_ASSIGN_OR_RETURN(v1::Setup setup, connection.GetSetup(group_id));
@@ -181,7 +181,7 @@ class Client {
     Seat& seat = *seats_[next_ % seats_.size()];
     ART_ASSIGN_OR_RETURN(art::PendingCommit pending, seat.state->CreateUpdate());
     absl::Duration latency;
-    const grpc::Status status = connection_->SubmitCommit(*seat.member, pending, &latency);
+    const grpc::Status status = connection_->SubmitCommit(pending, &latency);
     if (status.error_code() == grpc::StatusCode::ABORTED) return CatchUp(seat);  // Lost the epoch.
     ART_RETURN_IF_ERROR(ToStatus(status));
     const uint64_t epoch = seat.state->epoch();

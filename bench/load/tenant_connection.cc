@@ -88,7 +88,7 @@ absl::StatusOr<v1::PrekeyBundle> TenantConnection::FetchBundle(const std::string
   return response.bundle();
 }
 
-absl::Status TenantConnection::CreateGroup(const TestMember& creator, const v1::Setup& setup) {
+absl::Status TenantConnection::CreateGroup(const v1::Setup& setup) {
   v1::CreateGroupRequest request;
   *request.mutable_setup() = setup;
   v1::CreateGroupResponse response;
@@ -121,7 +121,7 @@ absl::Status TenantConnection::CatchUp(art::MemberGroup& group) {
   return absl::OkStatus();
 }
 
-grpc::Status TenantConnection::SubmitCommit(const TestMember& signer, const art::PendingCommit& pending,
+grpc::Status TenantConnection::SubmitCommit(const art::PendingCommit& pending,
                                             absl::Duration* latency) {
   v1::SubmitCommitRequest request;
   *request.mutable_commit() = pending.commit;

@@ -37,13 +37,13 @@ class TenantConnection {
   // Publishes |member|'s identity and uploads its signed and one-time prekeys.
   absl::Status Publish(TestMember& member);
   absl::StatusOr<v1::PrekeyBundle> FetchBundle(const std::string& member_id);
-  absl::Status CreateGroup(const TestMember& creator, const v1::Setup& setup);
+  absl::Status CreateGroup(const v1::Setup& setup);
   absl::StatusOr<v1::Setup> GetSetup(const std::string& group_id);
   // Fetches and processes every commit after |group|'s epoch; an error if that made no progress.
   absl::Status CatchUp(art::MemberGroup& group);
 
   // ---- Measured: the RPC alone is timed into |latency| ----
-  grpc::Status SubmitCommit(const TestMember& signer, const art::PendingCommit& pending, absl::Duration* latency);
+  grpc::Status SubmitCommit(const art::PendingCommit& pending, absl::Duration* latency);
   grpc::Status PostMessage(const TestMember& sender, const v1::ApplicationMessage& message, absl::Duration* latency);
   // The floor: the standard health check, the same gRPC path with no handler work (and the same
   // API key metadata, so that requests differ only in what the server does with them).
