@@ -109,6 +109,14 @@ struct StateBlob {
   std::string ciphertext;
 };
 
+// How much one tenant holds: its groups, and the occupied leaves at their current epochs (a member in
+// two groups counts twice).
+struct TenantUsage {
+  std::string tenant_id;
+  uint64_t groups = 0;
+  uint64_t members = 0;
+};
+
 // ---- The interface ----
 
 class Store {
@@ -128,6 +136,17 @@ class Store {
   // added. Adding a key the tenant has is ALREADY_EXISTS; listing for an unknown tenant NOT_FOUND.
   virtual absl::Status AddTenantCredentialKey(const std::string& tenant_id, const Bytes& public_key) = 0;
   virtual absl::StatusOr<std::vector<Bytes>> TenantCredentialKeys(const std::string& tenant_id) = 0;
+
+  // Client certificates bound to tenants, by the SHA-256 fingerprint of the certificate's DER
+  // encoding. Binding: NOT_FOUND for an unknown tenant, ALREADY_EXISTS when the fingerprint is bound
+  // (to any tenant). Unbinding: NOT_FOUND when it is not bound. Lookup: the tenant, or NOT_FOUND.
+  virtual absl::Status BindClientCertificate(const std::string& tenant_id, const Bytes& fingerprint) = 0;
+  virtual absl::Status UnbindClientCertificate(const Bytes& fingerprint) = 0;
+  virtual absl::StatusOr<std::string> TenantForClientCertificate(const Bytes& fingerprint) = 0;
+
+  // Every tenant (also those without groups) with its group and member counts, ordered by tenant id.
+  // Reads every group's current leaves: meant for a periodic refresh, not for a request path.
+  virtual absl::StatusOr<std::vector<TenantUsage>> CountTenantUsage() = 0;
 
   // Records a request nonce of a member until |expires_unix_millis|; ALREADY_EXISTS if it was seen
   // (and not yet purged by PurgeExpired).

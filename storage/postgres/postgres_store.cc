@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "art/base/status_macros.h"
 #include "storage/postgres/pg_connection.h"
+#include "storage/shared_sql.h"
 
 namespace artd {
 namespace {
@@ -173,6 +174,13 @@ CREATE TABLE state_blobs (
   version bigint NOT NULL,
   ciphertext bytea NOT NULL,
   PRIMARY KEY (tenant_id, member_id, name)
+);
+)sql",
+    // 2: client certificates bound to tenants (by SHA-256 of the certificate's DER encoding).
+    R"sql(
+CREATE TABLE client_certificates (
+  fingerprint bytea PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants (tenant_id)
 );
 )sql",
 };
@@ -482,6 +490,42 @@ class PostgresStore final : public Store {
           Result found,
           c.Query("SELECT public_key FROM tenant_credential_keys WHERE tenant_id = $1 ORDER BY position", tenant_id));
       return Rows(found, [](const Result& r, int row) { return r.BytesAt(row, 0); });
+    });
+  }
+
+  absl::Status BindClientCertificate(const std::string& tenant_id, const Bytes& fingerprint) override {
+    return Write([&](Connection& c) {
+      ART_RETURN_IF_ERROR(RequireTenant(c, tenant_id));
+      return Claim(c, "this client certificate is already bound to a tenant",
+                   "INSERT INTO client_certificates (fingerprint, tenant_id) VALUES ($1, $2)", AsBytea(fingerprint),
+                   tenant_id);
+    });
+  }
+
+  absl::Status UnbindClientCertificate(const Bytes& fingerprint) override {
+    return Write([&](Connection& c) -> absl::Status {
+      ART_ASSIGN_OR_RETURN(int changed,
+                           c.Run("DELETE FROM client_certificates WHERE fingerprint = $1", AsBytea(fingerprint)));
+      if (changed == 0) return absl::NotFoundError("client certificate not bound");
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::string> TenantForClientCertificate(const Bytes& fingerprint) override {
+    return Read([&](Connection& c) -> absl::StatusOr<std::string> {
+      ART_ASSIGN_OR_RETURN(Result found, c.Query("SELECT tenant_id FROM client_certificates WHERE fingerprint = $1",
+                                                 AsBytea(fingerprint)));
+      if (found.rows() == 0) return absl::NotFoundError("client certificate not bound");
+      return found.String(0, 0);
+    });
+  }
+
+  absl::StatusOr<std::vector<TenantUsage>> CountTenantUsage() override {
+    return Read([&](Connection& c) -> absl::StatusOr<std::vector<TenantUsage>> {
+      ART_ASSIGN_OR_RETURN(Result found, c.Query(kTenantUsageSql));
+      return Rows(found, [](const Result& r, int row) {
+        return TenantUsage{r.String(row, 0), r.Uint(row, 1), r.Uint(row, 2)};
+      });
     });
   }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "art/base/status_macros.h"
+#include "storage/shared_sql.h"
 #include "storage/sqlite/sqlite_db.h"
 
 namespace artd {
@@ -172,6 +173,13 @@ CREATE TABLE state_blobs (
   ciphertext BLOB NOT NULL,
   PRIMARY KEY (tenant_id, member_id, name)
 );
+)sql",
+    // 2: client certificates bound to tenants (by SHA-256 of the certificate's DER encoding).
+    R"sql(
+CREATE TABLE client_certificates (
+  fingerprint BLOB NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id)
+) WITHOUT ROWID;
 )sql",
 };
 
@@ -574,6 +582,43 @@ class SqliteStore final : public Store {
       return QueryAll<Bytes>(
           c, "SELECT public_key FROM tenant_credential_keys WHERE tenant_id = ?1 ORDER BY rowid",
           [](const Statement& s) { return s.BlobBytes(0); }, tenant_id);
+    });
+  }
+
+  absl::Status BindClientCertificate(const std::string& tenant_id, const Bytes& fingerprint) override {
+    return Write([&](Connection& c) {
+      ART_RETURN_IF_ERROR(RequireTenant(c, tenant_id));
+      return Insert(c, "this client certificate is already bound to a tenant",
+                    "INSERT INTO client_certificates (fingerprint, tenant_id) VALUES (?1, ?2)",
+                    AsBlob(fingerprint), tenant_id);
+    });
+  }
+
+  absl::Status UnbindClientCertificate(const Bytes& fingerprint) override {
+    return Write([&](Connection& c) -> absl::Status {
+      ART_ASSIGN_OR_RETURN(int changed,
+                           c.Run("DELETE FROM client_certificates WHERE fingerprint = ?1", AsBlob(fingerprint)));
+      if (changed == 0) return absl::NotFoundError("client certificate not bound");
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::string> TenantForClientCertificate(const Bytes& fingerprint) override {
+    return Read([&](Connection& c) -> absl::StatusOr<std::string> {
+      ART_ASSIGN_OR_RETURN(
+          std::optional<std::string> tenant,
+          QueryOne<std::string>(c, "SELECT tenant_id FROM client_certificates WHERE fingerprint = ?1",
+                                [](const Statement& s) { return s.Text(0); }, AsBlob(fingerprint)));
+      if (!tenant) return absl::NotFoundError("client certificate not bound");
+      return *std::move(tenant);
+    });
+  }
+
+  absl::StatusOr<std::vector<TenantUsage>> CountTenantUsage() override {
+    return Read([&](Connection& c) {
+      return QueryAll<TenantUsage>(c, kTenantUsageSql, [](const Statement& s) {
+        return TenantUsage{s.Text(0), s.Uint(1), s.Uint(2)};
+      });
     });
   }
 

@@ -201,6 +201,51 @@ TEST_P(StoreConformance, TenantCredentialKeys) {
   EXPECT_CODE(store_->TenantCredentialKeys("no-such-tenant"), kNotFound);
 }
 
+TEST_P(StoreConformance, ClientCertificateBindings) {
+  EXPECT_CODE(store_->TenantForClientCertificate(B("fingerprint-1")), kNotFound);
+  EXPECT_CODE(store_->BindClientCertificate("no-such-tenant", B("fingerprint-1")), kNotFound);
+  ASSERT_OK(store_->BindClientCertificate(kTenantA, B("fingerprint-1")));
+  ASSERT_OK(store_->BindClientCertificate(kTenantB, B("fingerprint-2")));
+  // One certificate names one tenant.
+  EXPECT_CODE(store_->BindClientCertificate(kTenantB, B("fingerprint-1")), kAlreadyExists);
+  EXPECT_EQ(store_->TenantForClientCertificate(B("fingerprint-1")).value_or(""), kTenantA);
+  EXPECT_EQ(store_->TenantForClientCertificate(B("fingerprint-2")).value_or(""), kTenantB);
+
+  ASSERT_OK(store_->UnbindClientCertificate(B("fingerprint-1")));
+  EXPECT_CODE(store_->TenantForClientCertificate(B("fingerprint-1")), kNotFound);
+  EXPECT_CODE(store_->UnbindClientCertificate(B("fingerprint-1")), kNotFound);
+  EXPECT_EQ(store_->TenantForClientCertificate(B("fingerprint-2")).value_or(""), kTenantB);
+  // Unbound, it may be bound again (to another tenant).
+  ASSERT_OK(store_->BindClientCertificate(kTenantB, B("fingerprint-1")));
+  EXPECT_EQ(store_->TenantForClientCertificate(B("fingerprint-1")).value_or(""), kTenantB);
+}
+
+// ---- Usage counts ----
+
+MATCHER_P3(IsUsage, tenant_id, groups, members, "") {
+  return arg.tenant_id == tenant_id && arg.groups == static_cast<uint64_t>(groups) &&
+         arg.members == static_cast<uint64_t>(members);
+}
+
+TEST_P(StoreConformance, TenantUsageCountsGroupsAndCurrentMembers) {
+  ASSERT_OK_AND_ASSIGN(std::vector<TenantUsage> empty, store_->CountTenantUsage());
+  EXPECT_THAT(empty, ElementsAre(IsUsage(kTenantA, 0, 0), IsUsage(kTenantB, 0, 0)));
+
+  ASSERT_OK(CreateTestGroup(*store_, kTenantA, "g1", 4));
+  ASSERT_OK(CreateTestGroup(*store_, kTenantA, "g2", 2));
+  ASSERT_OK(CreateTestGroup(*store_, kTenantB, "g1", 3));
+  ASSERT_OK(store_->CreateTenant("tenant-c"));
+  ASSERT_OK_AND_ASSIGN(std::vector<TenantUsage> created, store_->CountTenantUsage());
+  EXPECT_THAT(created, ElementsAre(IsUsage(kTenantA, 2, 6), IsUsage(kTenantB, 1, 3), IsUsage("tenant-c", 0, 0)));
+
+  // A commit that blanks a leaf leaves one member fewer; the old version of the leaf does not count.
+  CommitWrite remove = TestCommit(0, 4, "remove");
+  remove.leaves.push_back(TestLeaf(3, "", "remove"));
+  ASSERT_OK(store_->ApplyCommit(kTenantA, "g1", remove));
+  ASSERT_OK_AND_ASSIGN(std::vector<TenantUsage> after, store_->CountTenantUsage());
+  EXPECT_THAT(after, ElementsAre(IsUsage(kTenantA, 2, 5), IsUsage(kTenantB, 1, 3), IsUsage("tenant-c", 0, 0)));
+}
+
 // ---- Nonces ----
 
 TEST_P(StoreConformance, RequestNonceReplayIsRefusedUntilPurged) {
