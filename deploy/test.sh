@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Offline checks of deploy/: both kustomize overlays render and every object is valid under the
+# Kubernetes schemas, strictly (node --test validate/, including negative tests); then, where buildah
+# and podman can run, the image is built and the server in it answers a gRPC health check, serves
+# `artd admin` through exec, and drains on SIGTERM (NOT_SERVING, then exit 0).
+#
+# Assumes scripts/install-deps.sh installed the Debian packages (kubectl, nodejs, grpc-proto, and
+# buildah podman runc for the image part) and runs as root. Needs the npm registry for `npm ci`.
+set -euo pipefail
+
+deploy=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$deploy")
+cd "$deploy"
+
+passed=0
+failed=0
+skipped=0
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+fail() { failed=$((failed + 1)); echo "FAILED: $*" >&2; }
+
+echo "== npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+
+echo "== render both overlays and validate them from the command line"
+rendered=$(mktemp -d)
+trap 'rm -rf "$rendered"' EXIT
+for overlay in single-node production; do
+  kubectl kustomize "kustomize/overlays/$overlay" > "$rendered/$overlay.yaml"
+  if node validate/cli.mjs --overlay "$overlay" "$rendered/$overlay.yaml"; then
+    pass "overlay $overlay renders and validates"
+  else
+    fail "overlay $overlay"
+  fi
+done
+
+echo "== manifest tests"
+if node --test --test-reporter=tap validate/ | tee "$rendered/tap.txt"; then
+  pass "manifest tests ($(sed -n 's/^# pass //p' "$rendered/tap.txt") passed)"
+else
+  fail "manifest tests ($(sed -n 's/^# fail //p' "$rendered/tap.txt") failed)"
+fi
+
+echo "== image"
+# The store is private to this script (vfs: works inside a container) and removed afterwards.
+store=$(mktemp -d /var/tmp/artd-deploy-test.XXXXXX)
+storage=(--storage-driver vfs --root "$store/root" --runroot "$store/run")
+container=artd-deploy-test-$$
+image=localhost/artd:deploy-test-$$
+cleanup() {
+  podman "${storage[@]}" rm -f "$container" >/dev/null 2>&1 || true
+  podman "${storage[@]}" rmi -f "$image" >/dev/null 2>&1 || true
+  rm -rf "$store" "$rendered"
+}
+trap cleanup EXIT
+
+container_tools_work() {
+  for tool in buildah podman runc; do
+    command -v "$tool" >/dev/null || { echo "$tool is not installed"; return 1; }
+  done
+  # runc needs namespaces and mounts; an unprivileged sandbox refuses them.
+  local probe_output
+  if ! probe_output=$(podman "${storage[@]}" info 2>&1); then
+    echo "podman info failed: ${probe_output##*$'\n'}"
+    return 1
+  fi
+}
+
+if ! why=$(container_tools_work); then
+  skipped=$((skipped + 1))
+  echo "SKIPPED: image build and health check: $why (install buildah podman runc, run as root)"
+else
+  # ARTD_BINARY: a binary built already (saves a turn on the shared Bazel server while developing).
+  binary=${ARTD_BINARY:-}
+  if [[ -z "$binary" ]]; then
+    (cd "$repo" && bazel build //service:artd)
+    binary="$repo/bazel-bin/service/artd"
+  fi
+  "$deploy/image/build.sh" --binary "$binary" --tag "$image" --storage-root "$store" >/dev/null
+  pass "image builds FROM scratch"
+
+  data="$store/data"
+  mkdir -p "$data"
+  chown 65532:65532 "$data"
+  port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+  # As the cluster runs it: read-only root, no capabilities, /tmp and /data writable. runc here may
+  # not raise limits to podman's defaults (it lacks CAP_SYS_RESOURCE), so ask for lower ones. Host
+  # network: the server listens on loopback only.
+  podman "${storage[@]}" run -d --name "$container" --network host \
+    --ulimit nofile=8192:8192 --ulimit nproc=4096:4096 \
+    --read-only --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp -v "$data:/data" \
+    -e ARTD_LISTEN="127.0.0.1:$port" -e ARTD_DATABASE=/data/artd.db -e ARTD_DRAIN_SECONDS=3 \
+    "$image" >/dev/null
+
+  if node health/check.mjs serving "127.0.0.1:$port" 30; then
+    pass "the server in the image answers grpc.health.v1 Check with SERVING"
+  else
+    fail "health check"
+    podman "${storage[@]}" logs "$container" >&2 || true
+  fi
+
+  # What deploy/README.md tells operators to run with kubectl exec.
+  if podman "${storage[@]}" exec "$container" artd admin create-tenant --tenant acme | grep -qx 'created tenant acme' &&
+     podman "${storage[@]}" exec "$container" artd admin issue-key --tenant acme | grep -q '^api_key artd_'; then
+    pass "artd admin runs in the running container against its database"
+  else
+    fail "artd admin through exec"
+  fi
+
+  if node health/check.mjs drain "127.0.0.1:$port" 30 podman "${storage[@]}" kill --signal TERM "$container"; then
+    pass "SIGTERM turns health NOT_SERVING"
+  else
+    fail "drain: no NOT_SERVING after SIGTERM"
+  fi
+  exit_code=$(timeout 30 podman "${storage[@]}" wait "$container" || echo timeout)
+  if [[ "$exit_code" == 0 ]] && podman "${storage[@]}" logs "$container" 2>&1 | grep -qx 'artd: stopped'; then
+    pass "artd drains and exits 0 on SIGTERM"
+  else
+    fail "exit after SIGTERM: $exit_code"
+    podman "${storage[@]}" logs "$container" >&2 || true
+  fi
+fi
+
+echo "deploy: $passed passed, $failed failed, $skipped skipped"
+((failed == 0))
