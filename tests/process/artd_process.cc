@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -39,7 +41,9 @@ struct Child {
   int output_fd = -1;
 };
 
-absl::StatusOr<Child> SpawnWithOutputPipe(const std::vector<std::string>& args) {
+// |file_size_limit|, when set, becomes the child's RLIMIT_FSIZE soft limit, with SIGXFSZ ignored.
+absl::StatusOr<Child> SpawnWithOutputPipe(const std::vector<std::string>& args,
+                                          std::optional<rlim_t> file_size_limit = std::nullopt) {
   // Everything the child needs is prepared before fork: between fork and exec this process may only
   // make async-signal-safe calls, since gRPC's threads may hold locks (malloc's among them).
   std::vector<char*> argv;
@@ -47,6 +51,11 @@ absl::StatusOr<Child> SpawnWithOutputPipe(const std::vector<std::string>& args) 
   argv.push_back(nullptr);
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe2");
+  rlimit file_size{};
+  if (file_size_limit.has_value()) {
+    if (getrlimit(RLIMIT_FSIZE, &file_size) != 0) return ErrnoError("getrlimit");
+    file_size.rlim_cur = std::min(*file_size_limit, file_size.rlim_max);
+  }
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
@@ -71,6 +80,11 @@ absl::StatusOr<Child> SpawnWithOutputPipe(const std::vector<std::string>& args) 
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // An ignored disposition survives exec: a write past the limit then fails with EFBIG.
+    if (file_size_limit.has_value() &&
+        (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || setrlimit(RLIMIT_FSIZE, &file_size) != 0)) {
+      _exit(127);
+    }
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -161,7 +175,7 @@ absl::Status ArtdProcess::Spawn() {
   std::vector<std::string> command = {ArtdBinaryPath(), "serve", "--listen", "127.0.0.1:0",
                                       "--database", options_.database};
   command.insert(command.end(), options_.extra_args.begin(), options_.extra_args.end());
-  absl::StatusOr<Child> child = SpawnWithOutputPipe(command);
+  absl::StatusOr<Child> child = SpawnWithOutputPipe(command, options_.file_size_limit);
   if (!child.ok()) return child.status();
   pid_ = child->pid;
   stderr_reader_ = std::thread([this, fd = child->output_fd] { ReadStderr(fd); });
@@ -277,6 +291,15 @@ absl::Status ArtdProcess::KillDashNine() {
   if (!WIFSIGNALED(*status) || WTERMSIG(*status) != SIGKILL) {
     return absl::InternalError(absl::StrCat("after SIGKILL artd ", DescribeWaitStatus(*status)));
   }
+  return absl::OkStatus();
+}
+
+absl::Status ArtdProcess::SetFileSizeLimit(rlim_t bytes) {
+  if (reaped_) return absl::FailedPreconditionError("the server has already exited");
+  rlimit limit{};
+  if (prlimit(pid_, RLIMIT_FSIZE, nullptr, &limit) != 0) return ErrnoError(absl::StrCat("prlimit ", pid_));
+  limit.rlim_cur = std::min(bytes, limit.rlim_max);
+  if (prlimit(pid_, RLIMIT_FSIZE, &limit, nullptr) != 0) return ErrnoError(absl::StrCat("prlimit ", pid_));
   return absl::OkStatus();
 }
 

@@ -8,9 +8,11 @@
 #ifndef TESTS_PROCESS_ARTD_PROCESS_H_
 #define TESTS_PROCESS_ARTD_PROCESS_H_
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,6 +65,10 @@ class ArtdProcess {
     std::string stderr_log_path;
     // How long the server may take to print its port and answer its health check.
     absl::Duration startup_timeout = absl::Seconds(30);
+    // Set: the server may write no file past this many bytes (RLIMIT_FSIZE's soft limit; the hard
+    // limit stays as it was), and SIGXFSZ is ignored, so such a write fails with EFBIG as on a full
+    // disk instead of killing the server. SetFileSizeLimit moves the limit later.
+    std::optional<rlim_t> file_size_limit;
   };
 
   // Starts the server and waits until it is SERVING.
@@ -85,6 +91,10 @@ class ArtdProcess {
   absl::StatusOr<int> WaitForExit(absl::Duration timeout);
   // SIGKILL, then waits for the exit: a crash at an arbitrary instant.
   absl::Status KillDashNine();
+  // Sets the server's RLIMIT_FSIZE soft limit (RLIM_INFINITY: none), as `prlimit --pid` does: to
+  // fill its "disk" and to free it again, without a restart. Start it with |file_size_limit| set,
+  // or a write past the limit kills it (SIGXFSZ).
+  absl::Status SetFileSizeLimit(rlim_t bytes);
   // Everything the server wrote to stderr so far.
   std::string StderrText() const;
 

@@ -54,6 +54,12 @@ class ProcessTest : public ::testing::Test {
     options.database = database_;
     options.extra_args = std::move(extra_args);
     options.stderr_log_path = std::move(stderr_log_path);
+    return StartServerWith(std::move(options));
+  }
+
+  // Starts `artd serve` on this test's database with |options| (whose database this sets).
+  absl::StatusOr<std::unique_ptr<ArtdProcess>> StartServerWith(ArtdProcess::Options options) {
+    options.database = database_;
     return ArtdProcess::Start(std::move(options));
   }
 
