@@ -46,10 +46,14 @@ store=$(mktemp -d /var/tmp/artd-deploy-test.XXXXXX)
 storage=(--storage-driver vfs --root "$store/root" --runroot "$store/run")
 container=artd-deploy-test-$$
 image=localhost/artd:deploy-test-$$
+postgres=
 cleanup() {
   podman "${storage[@]}" rm -f "$container" >/dev/null 2>&1 || true
+  if [[ -n "$postgres" ]]; then
+    "$repo/scripts/postgres-scratch.sh" stop "$postgres" >/dev/null 2>&1 || true
+  fi
   podman "${storage[@]}" rmi -f "$image" >/dev/null 2>&1 || true
-  rm -rf "$store" "$rendered"
+  rm -rf "$store" "$rendered" "$postgres"
 }
 trap cleanup EXIT
 
@@ -78,46 +82,72 @@ else
   "$deploy/image/build.sh" --binary "$binary" --tag "$image" --storage-root "$store" >/dev/null
   pass "image builds FROM scratch"
 
+  free_port() {
+    node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+  }
+  # start_server NAME PORT DATABASE [PODMAN RUN OPTIONS...]: runs the image as the cluster does
+  # (read-only root, no capabilities, /tmp writable). runc here may not raise limits to podman's
+  # defaults (it lacks CAP_SYS_RESOURCE), so ask for lower ones. Host network: the server listens on
+  # loopback only.
+  start_server() {
+    local name=$1 port=$2 database=$3
+    shift 3
+    podman "${storage[@]}" run -d --name "$name" --network host \
+      --ulimit nofile=8192:8192 --ulimit nproc=4096:4096 \
+      --read-only --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp "$@" \
+      -e ARTD_LISTEN="127.0.0.1:$port" -e ARTD_DATABASE="$database" -e ARTD_DRAIN_SECONDS=3 \
+      "$image" >/dev/null
+  }
+  # check_serving NAME PORT WHAT: grpc.health.v1 answers SERVING, and `artd admin` (as deploy/README.md
+  # tells operators to run it with kubectl exec) works in the container against its database.
+  check_serving() {
+    local name=$1 port=$2 what=$3
+    if node health/check.mjs serving "127.0.0.1:$port" 30; then
+      pass "$what: the server in the image answers grpc.health.v1 Check with SERVING"
+    else
+      fail "$what: health check"
+      podman "${storage[@]}" logs "$name" >&2 || true
+    fi
+    if podman "${storage[@]}" exec "$name" artd admin create-tenant --tenant acme | grep -qx 'created tenant acme' &&
+       podman "${storage[@]}" exec "$name" artd admin issue-key --tenant acme | grep -q '^api_key artd_'; then
+      pass "$what: artd admin runs through exec in the running container"
+    else
+      fail "$what: artd admin through exec"
+    fi
+  }
+
+  # SQLite on a volume at /data, as in the single-node overlay.
   data="$store/data"
   mkdir -p "$data"
   chown 65532:65532 "$data"
-  port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-  # As the cluster runs it: read-only root, no capabilities, /tmp and /data writable. runc here may
-  # not raise limits to podman's defaults (it lacks CAP_SYS_RESOURCE), so ask for lower ones. Host
-  # network: the server listens on loopback only.
-  podman "${storage[@]}" run -d --name "$container" --network host \
-    --ulimit nofile=8192:8192 --ulimit nproc=4096:4096 \
-    --read-only --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp -v "$data:/data" \
-    -e ARTD_LISTEN="127.0.0.1:$port" -e ARTD_DATABASE=/data/artd.db -e ARTD_DRAIN_SECONDS=3 \
-    "$image" >/dev/null
-
-  if node health/check.mjs serving "127.0.0.1:$port" 30; then
-    pass "the server in the image answers grpc.health.v1 Check with SERVING"
-  else
-    fail "health check"
-    podman "${storage[@]}" logs "$container" >&2 || true
-  fi
-
-  # What deploy/README.md tells operators to run with kubectl exec.
-  if podman "${storage[@]}" exec "$container" artd admin create-tenant --tenant acme | grep -qx 'created tenant acme' &&
-     podman "${storage[@]}" exec "$container" artd admin issue-key --tenant acme | grep -q '^api_key artd_'; then
-    pass "artd admin runs in the running container against its database"
-  else
-    fail "artd admin through exec"
-  fi
-
+  port=$(free_port)
+  start_server "$container" "$port" /data/artd.db -v "$data:/data"
+  check_serving "$container" "$port" sqlite
   if node health/check.mjs drain "127.0.0.1:$port" 30 podman "${storage[@]}" kill --signal TERM "$container"; then
-    pass "SIGTERM turns health NOT_SERVING"
+    pass "sqlite: SIGTERM turns health NOT_SERVING"
   else
-    fail "drain: no NOT_SERVING after SIGTERM"
+    fail "sqlite: drain: no NOT_SERVING after SIGTERM"
   fi
   exit_code=$(timeout 30 podman "${storage[@]}" wait "$container" || echo timeout)
   if [[ "$exit_code" == 0 ]] && podman "${storage[@]}" logs "$container" 2>&1 | grep -qx 'artd: stopped'; then
-    pass "artd drains and exits 0 on SIGTERM"
+    pass "sqlite: artd drains and exits 0 on SIGTERM"
   else
-    fail "exit after SIGTERM: $exit_code"
+    fail "sqlite: exit after SIGTERM: $exit_code"
     podman "${storage[@]}" logs "$container" >&2 || true
   fi
+  podman "${storage[@]}" rm -f "$container" >/dev/null
+
+  # PostgreSQL by URL, as in the production overlay (a host name, so name resolution in the image
+  # is exercised too).
+  # The cluster belongs to the postgres user, who cannot enter $store.
+  postgres=$(mktemp -d /tmp/artd-deploy-test-postgres.XXXXXX)
+  pg_port=$(free_port)
+  "$repo/scripts/postgres-scratch.sh" start "$postgres" "$pg_port" >/dev/null
+  port=$(free_port)
+  start_server "$container" "$port" "postgresql://postgres@localhost:$pg_port/postgres"
+  check_serving "$container" "$port" postgresql
+  podman "${storage[@]}" rm -f "$container" >/dev/null
+  "$repo/scripts/postgres-scratch.sh" stop "$postgres" >/dev/null
 fi
 
 echo "deploy: $passed passed, $failed failed, $skipped skipped"
