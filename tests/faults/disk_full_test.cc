@@ -47,22 +47,17 @@ class DiskFullTest : public ProcessTest {
   // its next write fails, and it stops there. Settles its commit in flight (reads go on) and adds what it was
   // acknowledged to all_. Returns the failure that stopped it.
   absl::Status FillTheDiskUnderAWriter() {
-    AcknowledgedWriter writer(client_.get(), &seats_[0],
-                              /*messages_per_commit=*/2);
+    AcknowledgedWriter writer(client_.get(), &seats_[0], /*messages_per_commit=*/2);
     writer.Start();
     EXPECT_TRUE(writer.AwaitProgress(20, 6, absl::Seconds(20))) << writer.end_status();
     EXPECT_TRUE(server_->SetFileSizeLimit(kFull).ok());
-    if (!writer.AwaitEnd(kCallTimeout + absl::Seconds(5)))
+    if (!writer.AwaitEnd(kCallTimeout + absl::Seconds(5))) {
       return absl::DeadlineExceededError("the writer never failed");
+    }
     absl::Status recovered = writer.Recover(*client_);
     EXPECT_TRUE(recovered.ok()) << recovered;
-    Record(writer);
+    all_.Add(writer.acknowledged());
     return writer.end_status();
-  }
-
-  void Record(const AcknowledgedWriter& writer) {
-    all_.messages.insert(writer.acknowledged().messages.begin(), writer.acknowledged().messages.end());
-    all_.commits.insert(writer.acknowledged().commits.begin(), writer.acknowledged().commits.end());
   }
 
   // Each kind of write, made while the disk is full; |expect| checks how it failed.
@@ -100,23 +95,11 @@ TEST_F(DiskFullTest, NothingAcknowledgedIsLostAndWritesResumeOnceThereIsRoom) {
   int attempt = 0;
   ART_ASSERT_OK(
       AwaitOk([&] { return NewMember(*client_, absl::StrCat("room-again-", attempt++)).status(); }, kRecoveryTimeout));
-  {
-    AcknowledgedWriter writer(client_.get(), &seats_[0],
-                              /*messages_per_commit=*/2);
-    writer.Start();
-    ASSERT_TRUE(writer.AwaitProgress(20, 6, absl::Seconds(20))) << writer.end_status();
-    writer.Stop();
-    EXPECT_TRUE(writer.end_status().ok()) << writer.end_status();
-    ART_ASSERT_OK(writer.Recover(*client_));
-    Record(writer);
-  }
+  ART_ASSERT_OK(WriteMore(*client_, seats_[0], 20, 6, all_));
 
   // Nothing acknowledged before, during or after is lost, and the group has one history (one commit per
   // epoch): the reader, at epoch 0 until now, reads it all and agrees with the writer.
-  ART_ASSERT_OK(CheckAcknowledgedStored(*client_, "filling", all_));
-  ART_ASSERT_OK(ReadEverything(*client_, seats_[1].state(), all_));
-  EXPECT_EQ(seats_[1].state().epoch(), seats_[0].state().epoch());
-  EXPECT_EQ(seats_[1].state().epoch_authenticator(), seats_[0].state().epoch_authenticator());
+  ART_ASSERT_OK(CheckOneHistory(*client_, seats_[0], seats_[1], all_));
   ART_ASSERT_OK_AND_ASSIGN(v1::PrekeyBundle bundle, FetchBundle(*client_, uploader->member_id()));
   EXPECT_TRUE(bundle.has_one_time_prekey()) << "the prekey acknowledged before the disk filled is gone";
 

@@ -131,6 +131,24 @@ absl::Status AcknowledgedWriter::Recover(const TenantClient& client) {
   return absl::OkStatus();
 }
 
+absl::Status WriteMore(const TenantClient& client, Seat& seat, size_t messages, size_t commits, Acknowledged& all,
+                       absl::Duration timeout) {
+  AcknowledgedWriter writer(&client, &seat, /*messages_per_commit=*/2);
+  writer.Start();
+  const bool progressed = writer.AwaitProgress(messages, commits, timeout);
+  writer.Stop();
+  ART_RETURN_IF_ERROR(writer.end_status());
+  ART_RETURN_IF_ERROR(writer.Recover(client));
+  all.Add(writer.acknowledged());
+  if (!progressed) {
+    const auto [acknowledged_messages, acknowledged_commits] = writer.Progress();
+    return absl::DeadlineExceededError(absl::StrCat("the writer had ", acknowledged_messages, " messages and ",
+                                                    acknowledged_commits, " commits acknowledged after ",
+                                                    absl::FormatDuration(timeout)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckAcknowledgedStored(const TenantClient& client, const std::string& group_id,
                                      const Acknowledged& acknowledged) {
   ART_ASSIGN_OR_RETURN(std::vector<v1::StoredMessage> messages, FetchAllMessages(client, group_id));
@@ -192,6 +210,18 @@ absl::Status ReadEverything(const TenantClient& client, art::MemberGroup& reader
     }
   }
   return process_until(UINT64_MAX);
+}
+
+absl::Status CheckOneHistory(const TenantClient& client, Seat& writer, Seat& reader, const Acknowledged& all) {
+  ART_RETURN_IF_ERROR(CheckAcknowledgedStored(client, GroupIdOf(writer.state()), all));
+  ART_RETURN_IF_ERROR(ReadEverything(client, reader.state(), all));
+  if (reader.state().epoch() != writer.state().epoch() ||
+      reader.state().epoch_authenticator() != writer.state().epoch_authenticator()) {
+    return absl::DataLossError(absl::StrCat("the group forked: ", reader.member_id(), " is at epoch ",
+                                            reader.state().epoch(), ", ", writer.member_id(), " at epoch ",
+                                            writer.state().epoch(), " (or their epoch authenticators differ)"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace artd::testing

@@ -28,6 +28,12 @@ struct Acknowledged {
   };
   std::map<uint64_t, Message> messages;   // By sequence.
   std::map<uint64_t, std::string> commits;  // The serialized Commit, by the epoch it created.
+
+  // Adds what |more| records (e.g. what a later writer of the group was acknowledged).
+  void Add(const Acknowledged& more) {
+    messages.insert(more.messages.begin(), more.messages.end());
+    commits.insert(more.commits.begin(), more.commits.end());
+  }
 };
 
 class AcknowledgedWriter {
@@ -104,6 +110,12 @@ class AcknowledgedWriter {
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);
 };
 
+// Runs a writer on |seat| through |client| until it has |messages| messages and |commits| commits
+// acknowledged, stops it, settles its commit in flight and adds what it was acknowledged to |all|.
+// An error if it failed, or made too little progress within |timeout|.
+absl::Status WriteMore(const TenantClient& client, Seat& seat, size_t messages, size_t commits, Acknowledged& all,
+                       absl::Duration timeout = absl::Seconds(20));
+
 // Checks that every acknowledged message of |group_id| is stored under its sequence with the same
 // bytes, and every acknowledged commit under its epoch, in a commit log without gaps.
 absl::Status CheckAcknowledgedStored(const TenantClient& client, const std::string& group_id,
@@ -112,6 +124,11 @@ absl::Status CheckAcknowledgedStored(const TenantClient& client, const std::stri
 // A reader that was at the writer's starting epoch reads the whole group log in order: processes each
 // commit, and decrypts each message in its epoch, checking the plaintext of every acknowledged one.
 absl::Status ReadEverything(const TenantClient& client, art::MemberGroup& reader, const Acknowledged& acknowledged);
+
+// Nothing in |all| is lost and the group has one history: CheckAcknowledgedStored, then |reader|, at
+// the writer's starting epoch, reads everything (ReadEverything) and must end at |writer|'s epoch
+// and epoch authenticator.
+absl::Status CheckOneHistory(const TenantClient& client, Seat& writer, Seat& reader, const Acknowledged& all);
 
 }  // namespace artd::testing
 

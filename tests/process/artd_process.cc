@@ -172,7 +172,7 @@ absl::StatusOr<std::unique_ptr<ArtdProcess>> ArtdProcess::Start(Options options)
 }
 
 absl::Status ArtdProcess::Spawn() {
-  std::vector<std::string> command = {ArtdBinaryPath(), "serve", "--listen", "127.0.0.1:0",
+  std::vector<std::string> command = {ArtdBinaryPath(), "serve", "--listen", options_.listen_address,
                                       "--database", options_.database};
   command.insert(command.end(), options_.extra_args.begin(), options_.extra_args.end());
   absl::StatusOr<Child> child = SpawnWithOutputPipe(command, options_.file_size_limit);

@@ -59,6 +59,9 @@ class ArtdProcess {
  public:
   struct Options {
     std::string database;
+    // Where it listens; port 0: one the kernel picks. A server restarted on its predecessor's port
+    // is found again by the predecessor's clients, as behind a load balancer.
+    std::string listen_address = "127.0.0.1:0";
     // More `artd serve` flags, e.g. {"--drain-seconds", "5"}.
     std::vector<std::string> extra_args;
     // Non-empty: the server's stderr is also appended to this file, as a deployment's log would be.
