@@ -5,6 +5,8 @@
 //   node health/check.mjs drain HOST:PORT SECONDS COMMAND [ARGS...]
 //     watches service "" and, once it is SERVING, runs COMMAND (which should send SIGTERM to the
 //     server); exits 0 when the server then reports NOT_SERVING before the stream ends, 1 otherwise.
+//     The Watch stays open after NOT_SERVING, as a call in flight through the drain (like a
+//     client's WatchGroup stream), until the server ends it.
 //
 // The proto comes from Debian's grpc-proto package.
 import { spawnSync } from 'node:child_process';
@@ -48,6 +50,7 @@ async function serving(client, deadline) {
 async function drain(client, deadline, command) {
   await serving(client, deadline);
   const statuses = [];
+  let notServingAt;
   await new Promise((resolve) => {
     const call = client.Watch({ service: '' }, { deadline });
     call.on('data', ({ status }) => {
@@ -56,16 +59,14 @@ async function drain(client, deadline, command) {
         const run = spawnSync(command[0], command.slice(1), { stdio: 'inherit' });
         if (run.status !== 0) fail(`${command.join(' ')} exited ${run.status}`);
       }
-      if (status === 'NOT_SERVING') {
-        call.cancel();
-        resolve();
-      }
+      if (status === 'NOT_SERVING') notServingAt = Date.now();
     });
     call.on('error', resolve);
     call.on('end', resolve);
   });
-  if (!statuses.includes('NOT_SERVING')) fail(`no NOT_SERVING before the stream ended: ${statuses.join(', ')}`);
-  console.log(`health: ${statuses.join(' -> ')}`);
+  if (notServingAt === undefined) fail(`no NOT_SERVING before the stream ended: ${statuses.join(', ')}`);
+  const heldSeconds = ((Date.now() - notServingAt) / 1000).toFixed(1);
+  console.log(`health: ${statuses.join(' -> ')}, stream held ${heldSeconds} s after NOT_SERVING`);
 }
 
 const [mode, address, seconds, ...command] = process.argv.slice(2);
