@@ -116,6 +116,11 @@ run_checks() {
   port=$(free_port)
   start_server "$container" "$port" /data/artd.db -v "$data:/data"
   check_serving "$container" "$port" sqlite
+  if [[ $(stat -c %u "$data/artd.db") == 65532 ]]; then
+    pass "sqlite: the database on the volume was written by uid 65532"
+  else
+    fail "sqlite: the database on the volume belongs to uid $(stat -c %u "$data/artd.db")"
+  fi
   # SIGTERM with the overlay's drain time and a call in flight (the health Watch, held open): NOT_SERVING,
   # the call kept for the whole drain, then exit 0 by itself. How long that took is printed beside the
   # grace period, not asserted (a loaded machine stretches it); the manifest rules keep the grace
@@ -163,7 +168,12 @@ else
     binary="$repo/bazel-bin/service/artd"
   fi
   "$deploy/image/build.sh" --binary "$binary" --tag "$image" --storage-root "$store" >/dev/null
-  pass "image builds FROM scratch"
+  user=$(podman "${storage[@]}" image inspect --format '{{.Config.User}}' "$image")
+  if [[ "$user" == 65532:65532 ]]; then
+    pass "image builds FROM scratch and runs as 65532:65532"
+  else
+    fail "image user is '$user', not 65532:65532"
+  fi
 
   # Whether runc can start a container here at all: a sandbox without namespaces refuses it with an
   # OCI runtime error, which is a skip; any other failure (a library missing from the image) fails.
