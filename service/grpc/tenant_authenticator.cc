@@ -8,6 +8,7 @@
 #include "art/crypto/bytes.h"
 #include "art/crypto/hash.h"
 #include "art/crypto/random.h"
+#include "service/grpc/client_certificate.h"
 
 namespace artd {
 
@@ -28,41 +29,79 @@ Bytes HashApiKey(const std::string& key) {
   return Bytes(digest.begin(), digest.end());
 }
 
+namespace {
+
+// The cache holds both kinds of credential: |kind| keeps their names apart.
+Bytes CacheKey(char kind, const Bytes& credential) {
+  Bytes key(credential.size() + 1);
+  key[0] = static_cast<uint8_t>(kind);
+  std::copy(credential.begin(), credential.end(), key.begin() + 1);
+  return key;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> TenantAuthenticator::Authenticate(const grpc::ServerContext& context) {
+  absl::StatusOr<std::string> tenant;
   const auto& metadata = context.client_metadata();
-  auto found = metadata.find("authorization");
-  if (found == metadata.end()) {
-    return absl::UnauthenticatedError("missing \"authorization: Bearer <api key>\" metadata");
+  auto authorization = metadata.find("authorization");
+  if (authorization != metadata.end()) {
+    tenant = TenantOfApiKey(std::string(authorization->second.data(), authorization->second.size()));
+  } else if (std::vector<grpc::string_ref> certificate =
+                 trust_client_certificates_ ? context.auth_context()->FindPropertyValues("x509_pem_cert")
+                                            : std::vector<grpc::string_ref>();
+             !certificate.empty()) {
+    tenant = TenantOfCertificate(std::string_view(certificate.front().data(), certificate.front().size()));
+  } else {
+    return absl::UnauthenticatedError(
+        trust_client_certificates_
+            ? "missing \"authorization: Bearer <api key>\" metadata or a client certificate"
+            : "missing \"authorization: Bearer <api key>\" metadata");
   }
-  const std::string value(found->second.data(), found->second.size());
+  if (!tenant.ok()) return tenant.status();
+  if (call_tenants_ != nullptr) call_tenants_->Record(&context, *tenant);
+  if (absl::Status charged = ChargeRequest(*tenant); !charged.ok()) return charged;
+  return tenant;
+}
+
+absl::StatusOr<std::string> TenantAuthenticator::TenantOfApiKey(const std::string& authorization) {
   constexpr std::string_view kBearer = "Bearer ";
-  if (!absl::StartsWith(value, std::string(kBearer)) || value.size() == kBearer.size()) {
+  if (!absl::StartsWith(authorization, std::string(kBearer)) || authorization.size() == kBearer.size()) {
     return absl::UnauthenticatedError("authorization metadata must be \"Bearer <api key>\"");
   }
-  const Bytes hash = HashApiKey(value.substr(kBearer.size()));
+  const Bytes hash = HashApiKey(authorization.substr(kBearer.size()));
+  absl::StatusOr<std::string> tenant = CachedTenant(CacheKey('k', hash), [&] { return store_->TenantForApiKey(hash); });
+  if (absl::IsNotFound(tenant.status())) return absl::UnauthenticatedError("the API key is unknown or revoked");
+  return tenant;
+}
+
+absl::StatusOr<std::string> TenantAuthenticator::TenantOfCertificate(std::string_view pem) {
+  absl::StatusOr<Bytes> fingerprint = CertificateFingerprint(pem);
+  if (!fingerprint.ok()) return absl::UnauthenticatedError("the client certificate cannot be read");
+  absl::StatusOr<std::string> tenant =
+      CachedTenant(CacheKey('c', *fingerprint), [&] { return store_->TenantForClientCertificate(*fingerprint); });
+  if (absl::IsNotFound(tenant.status())) {
+    return absl::UnauthenticatedError("the client certificate is not bound to a tenant");
+  }
+  return tenant;
+}
+
+template <typename Lookup>
+absl::StatusOr<std::string> TenantAuthenticator::CachedTenant(const Bytes& cache_key, Lookup&& lookup) {
   const absl::Time now = absl::Now();
-  std::optional<std::string> cached_tenant;
   {
     absl::MutexLock lock(&mutex_);
-    auto cached = key_cache_.find(hash);
-    if (cached != key_cache_.end() && cached->second.expires > now) cached_tenant = cached->second.tenant;
+    auto cached = key_cache_.find(cache_key);
+    if (cached != key_cache_.end() && cached->second.expires > now) return cached->second.tenant;
   }
-  if (cached_tenant.has_value()) {
-    if (absl::Status charged = ChargeRequest(*cached_tenant); !charged.ok()) return charged;
-    return *cached_tenant;
-  }
-  absl::StatusOr<std::string> tenant = store_->TenantForApiKey(hash);
-  if (absl::IsNotFound(tenant.status())) {
-    return absl::UnauthenticatedError("the API key is unknown or revoked");
-  }
+  absl::StatusOr<std::string> tenant = lookup();
   if (!tenant.ok()) return tenant.status();
   if (cache_ttl_ > absl::ZeroDuration()) {
     absl::MutexLock lock(&mutex_);
-    // Bounded: a flood of distinct keys cannot grow it without limit.
+    // Bounded: a flood of distinct credentials cannot grow it without limit.
     if (key_cache_.size() > 10000) key_cache_.clear();
-    key_cache_[hash] = CachedKey{*tenant, now + cache_ttl_};
+    key_cache_[cache_key] = CachedKey{*tenant, now + cache_ttl_};
   }
-  if (absl::Status charged = ChargeRequest(*tenant); !charged.ok()) return charged;
   return tenant;
 }
 

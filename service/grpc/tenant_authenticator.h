@@ -1,6 +1,8 @@
-// Tenant authentication: every call carries "authorization: Bearer <api key>". Only a SHA-256 hash
-// of each key is stored; a key is "artd_<key id>_<64 hex digits>", the key id naming it for
-// revocation. Also enforces the per-tenant request rate of this replica.
+// Tenant authentication: a call carries "authorization: Bearer <api key>", or (when the server verifies
+// client certificates) comes over mutual TLS with a client certificate bound to a tenant (see
+// client_certificate.h). Only a SHA-256 hash of each key is stored; a key is
+// "artd_<key id>_<64 hex digits>", the key id naming it for revocation. Also enforces the per-tenant
+// request rate of this replica, whichever credential named the tenant.
 #ifndef SERVICE_GRPC_TENANT_AUTHENTICATOR_H_
 #define SERVICE_GRPC_TENANT_AUTHENTICATOR_H_
 
@@ -11,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "service/observability/call_tenants.h"
 #include "storage/store.h"
 
 namespace artd {
@@ -30,16 +33,30 @@ Bytes HashApiKey(const std::string& key);
 
 class TenantAuthenticator {
  public:
-  // |requests_per_second| 0 disables rate limiting. A key looked up is remembered for |cache_ttl|
-  // (zero: every call reads the store), so a revoked key stops working within that time.
+  // |requests_per_second| 0 disables rate limiting. A key (or certificate) looked up is remembered
+  // for |cache_ttl| (zero: every call reads the store), so a revoked key or an unbound certificate
+  // stops working within that time.
   TenantAuthenticator(Store* store, uint32_t requests_per_second, absl::Duration cache_ttl)
       : store_(store), requests_per_second_(requests_per_second), cache_ttl_(cache_ttl) {}
 
-  // The tenant of the call's API key: UNAUTHENTICATED when the header is missing, malformed, or
-  // names no live key; RESOURCE_EXHAUSTED when the tenant is over its rate.
+  // Accept verified client certificates as credentials. Only for a server whose TLS verifies client
+  // certificates against a CA: the certificate in the call's AuthContext is then one that chained.
+  void TrustClientCertificates() { trust_client_certificates_ = true; }
+  // Record each authenticated call's tenant in |call_tenants| (for the access log and metrics).
+  void RecordTenantsIn(observability::CallTenants* call_tenants) { call_tenants_ = call_tenants; }
+
+  // The tenant of the call: that of its API key when it sends "authorization" metadata (then the key
+  // must be valid: UNAUTHENTICATED when malformed or unknown or revoked), else that of its verified
+  // client certificate when trusted (UNAUTHENTICATED when not bound to a tenant), else
+  // UNAUTHENTICATED. RESOURCE_EXHAUSTED when the tenant is over its rate.
   absl::StatusOr<std::string> Authenticate(const grpc::ServerContext& context);
 
  private:
+  absl::StatusOr<std::string> TenantOfApiKey(const std::string& authorization);
+  absl::StatusOr<std::string> TenantOfCertificate(std::string_view pem);
+  // The tenant a credential names, from the cache or |lookup| (a Store query).
+  template <typename Lookup>
+  absl::StatusOr<std::string> CachedTenant(const Bytes& cache_key, Lookup&& lookup);
   absl::Status ChargeRequest(const std::string& tenant);
 
   Store* store_;
@@ -52,6 +69,9 @@ class TenantAuthenticator {
   };
   std::map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mutex_);
   absl::Duration cache_ttl_;
+  bool trust_client_certificates_ = false;
+  observability::CallTenants* call_tenants_ = nullptr;
+  // By credential: 'k' + API key hash, or 'c' + certificate fingerprint.
   struct CachedKey {
     std::string tenant;
     absl::Time expires;
