@@ -143,6 +143,7 @@ class Session {
     Deliver(2, std::move(remove));
     art::v1::ListCommitsRequest* list = Call().mutable_list_commits();
     list->set_group_id("group-1");
+    Call().mutable_watch_group()->set_group_id("group-1");
     art::v1::GetGroupRequest* get_path = Call().mutable_get_group();
     get_path->set_group_id("group-1");
     get_path->set_member_leaf(2);

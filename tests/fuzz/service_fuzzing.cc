@@ -1,5 +1,7 @@
 #include "tests/fuzz/service_fuzzing.h"
 
+#include <utility>
+
 #include "art/protocol/public_group.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/fuzz/fuzz_support.h"
@@ -25,6 +27,7 @@ absl::StatusOr<FuzzedService> StartFuzzedService(
   config.max_list_limit = 16;
   config.max_message_bytes = 4096;
   config.max_state_blob_bytes = 4096;
+  config.watch_poll_interval_millis = 0;
   config.now_unix_millis = [now_unix_millis] { return now_unix_millis; };
   service.core = std::make_unique<ServiceCore>(service.store.get(), std::move(config));
   return service;
@@ -62,6 +65,13 @@ absl::Status CallService(ServiceCore& core, const ServiceCall& call) {
       return core.PutState(kTenant, call.put_state()).status();
     case ServiceCall::kGetState:
       return core.GetState(kTenant, call.get_state()).status();
+    case ServiceCall::kWatchGroup: {
+      // One pass over what is stored, then the stream is cancelled (the poll interval is 0).
+      bool passed = false;
+      return core.WatchGroup(
+          kTenant, call.watch_group(), [](const v1::GroupEvent&) { return true; },
+          [&passed] { return std::exchange(passed, true); });
+    }
     case ServiceCall::REQUEST_NOT_SET:
       break;
   }
