@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "art/demo/population.h"
 #include "art/testing/group_fixture.h"
+#include "bench/baselines/test_text.h"
 #include "gtest/gtest.h"
 
 namespace art::baselines {
@@ -14,8 +16,6 @@ namespace {
 using testing::TestMember;
 using testing::TestTenant;
 using testing::ValueOrDie;
-
-std::string Text(const SecretBytes& bytes) { return std::string(bytes.data(), bytes.data() + bytes.size()); }
 
 // Alice (member 0) has started a session with Bob (member 1), and Bob has accepted it.
 struct Pair {
@@ -138,16 +138,11 @@ TEST(PairwiseTest, WireSizesMatchTheModel) {
 }
 
 TEST(PairwiseFanoutTest, EveryMemberDecryptsSetupMessagesAndHeals) {
-  TestTenant tenant;
   constexpr int kMembers = 6;
-  std::vector<std::unique_ptr<TestMember>> devices;
-  std::vector<v1::PrekeyBundle> bundles;
-  for (int i = 0; i < kMembers; ++i) {
-    devices.push_back(tenant.NewMember(absl::StrCat("member-", i)));
-    if (i > 0) bundles.push_back(devices.back()->TakeBundle());
-  }
-  PairwiseFanout::Created created =
-      ValueOrDie(PairwiseFanout::Create(tenant.config(), devices[0]->identity, bundles, AsBytes("group-1")));
+  demo::Population population = demo::MakePopulation(kMembers);
+  auto& devices = population.devices;
+  PairwiseFanout::Created created = ValueOrDie(PairwiseFanout::Create(
+      population.config(), devices[0]->identity, population.bundles, AsBytes("group-1")));
   ASSERT_EQ(created.setup_messages.size(), kMembers - 1u);
   EXPECT_EQ(TotalWireSize(created.setup_messages),
             (kMembers - 1) * (kPrekeyHeaderSize + kPairwiseMessageOverhead + 7));

@@ -5,17 +5,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "art/demo/population.h"
 #include "art/testing/group_fixture.h"
+#include "bench/baselines/test_text.h"
 #include "gtest/gtest.h"
 
 namespace art::baselines {
 namespace {
 
-using testing::TestMember;
-using testing::TestTenant;
 using testing::ValueOrDie;
-
-std::string Text(const SecretBytes& bytes) { return std::string(bytes.data(), bytes.data() + bytes.size()); }
 
 constexpr int kMembers = 5;
 const std::string kGroupId = "group-1";
@@ -23,21 +21,16 @@ const std::string kGroupId = "group-1";
 // Member 0 created a sender-keys group; every other member accepted its pairwise session and
 // installed member 0's sender key from the setup message.
 struct Group {
-  TestTenant tenant;
-  std::vector<std::unique_ptr<TestMember>> devices;
+  demo::Population population = demo::MakePopulation(kMembers);
+  std::vector<std::unique_ptr<testing::TestMember>>& devices = population.devices;
   std::optional<SenderKeySender> creator;
   std::vector<PrekeyMessage> setup_messages;
   std::vector<PairwiseSession> sessions;  // sessions[i - 1]: member i's session with member 0.
   std::vector<SenderKeyStore> stores;     // stores[i - 1]: the sender keys member i holds.
 
   Group() {
-    std::vector<v1::PrekeyBundle> bundles;
-    for (int i = 0; i < kMembers; ++i) {
-      devices.push_back(tenant.NewMember(absl::StrCat("member-", i)));
-      if (i > 0) bundles.push_back(devices.back()->TakeBundle());
-    }
-    SenderKeySender::Created created =
-        ValueOrDie(SenderKeySender::Create(tenant.config(), devices[0]->identity, kGroupId, bundles));
+    SenderKeySender::Created created = ValueOrDie(SenderKeySender::Create(
+        population.config(), devices[0]->identity, kGroupId, population.bundles));
     creator = std::move(created.sender);
     setup_messages = std::move(created.setup_messages);
     stores.resize(kMembers - 1);
