@@ -104,7 +104,7 @@ class AuditLog {
     if (!entry.credential_public_key.empty()) line.Add("credential_public_key", entry.credential_public_key);
     line.Add("outcome", outcome.ok() ? "ok" : "failed");
     if (!outcome.ok()) line.Add("error", outcome.ToString());
-    sink_.Write(std::move(line).Finish());
+    sink_.Write(line.Finish());
     return outcome;
   }
 

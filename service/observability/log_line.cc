@@ -102,7 +102,7 @@ LogLine& LogLine::AddFixed3(std::string_view key, double value) {
   return *this;
 }
 
-std::string LogLine::Finish() && {
+std::string LogLine::Finish() {
   if (format_ == LogFormat::kJson) line_.push_back('}');
   line_.push_back('\n');
   return std::move(line_);

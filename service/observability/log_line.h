@@ -30,8 +30,8 @@ class LogLine {
   // Rendered with three decimals (durations in milliseconds).
   LogLine& AddFixed3(std::string_view key, double value);
 
-  // The finished line, newline-terminated.
-  std::string Finish() &&;
+  // The finished line, newline-terminated; call once (the line is moved out).
+  std::string Finish();
 
  private:
   void AddKey(std::string_view key);

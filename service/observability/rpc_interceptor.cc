@@ -84,7 +84,7 @@ class RpcObserver final : public grpc::experimental::Interceptor {
         .Add("peer", peer_);
     // Status messages name ids and limits, never key material (handlers and the core build them).
     if (server_error) line.Add("error", status.error_message());
-    access_log_->Write(std::move(line).Finish());
+    access_log_->Write(line.Finish());
   }
 
   const grpc::ServerContextBase* context_;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 #include "art/identity/prekeys.h"
 #include "service/grpc/tenant_authenticator.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -23,7 +24,7 @@ std::string TempPath(const std::string& name) {
 
 std::unique_ptr<grpc::ClientContext> TenantClient::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", "Bearer " + api_key);
+  if (send_api_key) context->AddMetadata("authorization", "Bearer " + api_key);
   return context;
 }
 
@@ -60,14 +61,41 @@ std::unique_ptr<art::testing::TestMember> TenantClient::NewMember(const std::str
   return member;
 }
 
-ServiceHarness::ServiceHarness(ServiceConfig config) {
+namespace {
+
+ServerOptions WithConfig(ServiceConfig config) {
+  ServerOptions options;
+  options.service = std::move(config);
+  return options;
+}
+
+}  // namespace
+
+ServiceHarness::ServiceHarness(ServiceConfig config) : ServiceHarness(WithConfig(std::move(config)), HarnessChannel()) {}
+
+ServiceHarness::ServiceHarness(ServerOptions options, const HarnessChannel& channel) {
   database_path_ = TempPath("artd.db");
   store_ = ValueOrDie(OpenSqliteStore(database_path_));
-  ServerOptions options;
   options.listen_address = "127.0.0.1:0";
-  options.service = std::move(config);
   server_ = ValueOrDie(StartServer(options, store_.get()));
-  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials());
+  channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()), channel.credentials,
+                                       channel.arguments);
+}
+
+std::unique_ptr<TenantClient> ServiceHarness::ClientOn(const TenantClient& tenant,
+                                                       std::shared_ptr<grpc::Channel> channel,
+                                                       bool send_api_key) const {
+  auto client = std::make_unique<TenantClient>();
+  client->tenant_id = tenant.tenant_id;
+  client->api_key = tenant.api_key;
+  client->api_key_id = tenant.api_key_id;
+  client->authority = std::make_unique<art::testing::TestTenant>(*tenant.authority);
+  client->send_api_key = send_api_key;
+  client->keys = v1::KeyDirectory::NewStub(channel);
+  client->groups = v1::Groups::NewStub(channel);
+  client->mailbox = v1::Mailbox::NewStub(channel);
+  client->state = v1::StateBlobs::NewStub(channel);
+  return client;
 }
 
 ServiceHarness::~ServiceHarness() {
@@ -93,6 +121,49 @@ std::unique_ptr<TenantClient> ServiceHarness::NewTenant(const std::string& tenan
   client->mailbox = v1::Mailbox::NewStub(channel_);
   client->state = v1::StateBlobs::NewStub(channel_);
   return client;
+}
+
+v1::PrekeyBundle FetchBundle(const TenantClient& tenant, const std::string& member_id) {
+  v1::FetchPrekeyBundleRequest request;
+  request.set_member_id(member_id);
+  v1::FetchPrekeyBundleResponse response;
+  grpc::Status status = tenant.keys->FetchPrekeyBundle(tenant.Context().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.bundle();
+}
+
+art::MemberGroup CreateGroup(const TenantClient& tenant, const art::testing::TestMember& creator,
+                             const std::vector<const art::testing::TestMember*>& others, const std::string& group_id) {
+  std::vector<v1::PrekeyBundle> bundles;
+  for (const art::testing::TestMember* member : others) bundles.push_back(FetchBundle(tenant, member->member_id()));
+  art::MemberGroup::Created created =
+      ValueOrDie(art::MemberGroup::Create(tenant.authority->config(), creator.identity, group_id, bundles));
+  v1::CreateGroupRequest request;
+  *request.mutable_setup() = created.setup;
+  *request.mutable_auth() = tenant.Sign(creator, art::kCreateGroupMethod, art::RequestDigest(request));
+  v1::CreateGroupResponse response;
+  grpc::Status status = tenant.groups->CreateGroup(tenant.Context().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return std::move(created.group);
+}
+
+art::MemberGroup Join(const TenantClient& tenant, art::testing::TestMember& member, const std::string& group_id) {
+  v1::GetSetupRequest request;
+  request.set_group_id(group_id);
+  v1::GetSetupResponse response;
+  grpc::Status status = tenant.groups->GetSetup(tenant.Context().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return ValueOrDie(art::MemberGroup::JoinFromSetup(tenant.authority->config(), member.identity, &member.prekeys,
+                                                    response.setup()));
+}
+
+grpc::Status Submit(const TenantClient& tenant, const art::testing::TestMember& signer,
+                    const art::PendingCommit& pending, v1::SubmitCommitResponse* response) {
+  v1::SubmitCommitRequest request;
+  *request.mutable_commit() = pending.commit;
+  if (pending.welcome.has_value()) *request.mutable_welcome() = *pending.welcome;
+  *request.mutable_auth() = tenant.Sign(signer, art::kSubmitCommitMethod, art::RequestDigest(request));
+  return tenant.groups->SubmitCommit(tenant.Context().get(), request, response);
 }
 
 }  // namespace artd::testing

@@ -28,50 +28,6 @@ class ServiceTest : public ::testing::Test {
     tenant_ = harness_->NewTenant("tenant-a");
   }
 
-  v1::PrekeyBundle FetchBundle(const TenantClient& tenant, const std::string& member_id) {
-    v1::FetchPrekeyBundleRequest request;
-    request.set_member_id(member_id);
-    v1::FetchPrekeyBundleResponse response;
-    grpc::Status status = tenant.keys->FetchPrekeyBundle(tenant.Context().get(), request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response.bundle();
-  }
-
-  // |creator| creates a group of itself and |others| through the service; returns its state.
-  art::MemberGroup CreateGroup(const TenantClient& tenant, const TestMember& creator,
-                               const std::vector<const TestMember*>& others, const std::string& group_id) {
-    std::vector<v1::PrekeyBundle> bundles;
-    for (const TestMember* member : others) bundles.push_back(FetchBundle(tenant, member->member_id()));
-    art::MemberGroup::Created created =
-        ValueOrDie(art::MemberGroup::Create(tenant.authority->config(), creator.identity, group_id, bundles));
-    v1::CreateGroupRequest request;
-    *request.mutable_setup() = created.setup;
-    *request.mutable_auth() = tenant.Sign(creator, art::kCreateGroupMethod, art::RequestDigest(request));
-    v1::CreateGroupResponse response;
-    grpc::Status status = tenant.groups->CreateGroup(tenant.Context().get(), request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return std::move(created.group);
-  }
-
-  art::MemberGroup Join(const TenantClient& tenant, TestMember& member, const std::string& group_id) {
-    v1::GetSetupRequest request;
-    request.set_group_id(group_id);
-    v1::GetSetupResponse response;
-    grpc::Status status = tenant.groups->GetSetup(tenant.Context().get(), request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return ValueOrDie(art::MemberGroup::JoinFromSetup(tenant.authority->config(), member.identity, &member.prekeys,
-                                                      response.setup()));
-  }
-
-  grpc::Status Submit(const TenantClient& tenant, const TestMember& signer, const art::PendingCommit& pending,
-                      v1::SubmitCommitResponse* response) {
-    v1::SubmitCommitRequest request;
-    *request.mutable_commit() = pending.commit;
-    if (pending.welcome.has_value()) *request.mutable_welcome() = *pending.welcome;
-    *request.mutable_auth() = tenant.Sign(signer, art::kSubmitCommitMethod, art::RequestDigest(request));
-    return tenant.groups->SubmitCommit(tenant.Context().get(), request, response);
-  }
-
   // Fetches and processes every commit after |group|'s epoch.
   void CatchUp(const TenantClient& tenant, art::MemberGroup& group) {
     v1::ListCommitsRequest request;
