@@ -8,13 +8,18 @@
 // tenant with `artd admin`, creates members and groups through the API (not timed), then measures,
 // each for --duration-seconds after a warm-up:
 //   floor    the bare gRPC floor: the standard health check, an empty unary call;
-//   commits  durable update commits (MemberGroup::CreateUpdate, SubmitCommit);
 //   posts    1 KiB application messages (MemberGroup::Protect, PostMessage);
+//   commits  durable update commits (MemberGroup::CreateUpdate, SubmitCommit);
 // and prints throughput, p50/p99/p999 latency and each throughput as a share of the floor's.
+// The clients' own work (ART cryptography, signing the requests) is done before each measured
+// window: every client prepares its requests (--prepared-posts, --prepared-commits), so that the
+// figures measure the server, not the load generator sharing its cores. A window ends early when a
+// client has used up its prepared requests; the table then says so.
 // See bench/README.md ("Service load") for the figures and what they mean.
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <functional>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -53,6 +58,8 @@ struct Options {
   int channels = 4;
   int groups = 0;    // 0: one per client.
   int members_per_group = 2;
+  size_t prepared_posts = 4000;    // Per client.
+  size_t prepared_commits = 2000;  // Per client.
   std::string mode = "all";
   double duration_seconds = 20;
   double warmup_seconds = 1;
@@ -116,15 +123,12 @@ class Population {
     return absl::OkStatus();
   }
 
-  // Client |client| of |clients| plays seat (g, m) when (g + m * groups) % clients == client: with
-  // at least as many groups as clients, each client owns whole groups, so commits never race.
+  // Client |client| of |clients| plays every member of group g when g % clients == client: each
+  // client owns whole groups, so its prepared chains of commits never race another client's.
   std::vector<Seat*> SeatsOf(int client, int clients) {
     std::vector<Seat*> seats;
-    const int groups = static_cast<int>(seats_.size());
-    for (int g = 0; g < groups; ++g) {
-      for (int m = 0; m < members_per_group_; ++m) {
-        if ((g + m * groups) % clients == client) seats.push_back(&seats_[g][m]);
-      }
+    for (size_t g = client; g < seats_.size(); g += clients) {
+      for (Seat& seat : seats_[g]) seats.push_back(&seat);
     }
     return seats;
   }
@@ -165,11 +169,45 @@ class Population {
   std::vector<std::vector<Seat>> seats_;  // [group][member]; member 0 created the group.
 };
 
-// One client thread's work: its connection and the members it plays, taken in turn.
+// One client thread's work: its connection, the members it plays, and its prepared requests.
 class Client {
  public:
-  Client(TenantConnection* connection, std::vector<Seat*> seats, const art::Bytes* payload)
-      : connection_(connection), seats_(std::move(seats)), payload_(payload) {}
+  Client(TenantConnection* connection, std::vector<Seat*> seats)
+      : connection_(connection), seats_(std::move(seats)) {}
+
+  // Builds |count| signed posts of |payload|, the client's members taking turns.
+  absl::Status PreparePosts(size_t count, const art::Bytes& payload) {
+    posts_.clear();
+    posts_.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      Seat& seat = *seats_[i % seats_.size()];
+      ART_ASSIGN_OR_RETURN(v1::ApplicationMessage message, seat.state->Protect(1, payload));
+      ART_ASSIGN_OR_RETURN(v1::PostMessageRequest request, connection_->PostRequest(*seat.member, message));
+      posts_.push_back(std::move(request));
+    }
+    next_post_ = 0;
+    return absl::OkStatus();
+  }
+
+  // Builds |count| update commits: in each of the client's groups its first member commits epoch
+  // after epoch, the groups taking turns. Submitted in order, each commit finds its epoch current.
+  // The other members are left behind, so commits are the last mode measured.
+  absl::Status PrepareCommits(size_t count) {
+    std::vector<Seat*> committers;
+    for (Seat* seat : seats_) {
+      if (committers.empty() || committers.back()->group != seat->group) committers.push_back(seat);
+    }
+    commits_.clear();
+    commits_.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      Seat& seat = *committers[i % committers.size()];
+      ART_ASSIGN_OR_RETURN(art::PendingCommit pending, seat.state->CreateUpdate());
+      commits_.push_back(TenantConnection::CommitRequest(pending));
+      seat.state->ApplyPendingCommit(std::move(pending));
+    }
+    next_commit_ = 0;
+    return absl::OkStatus();
+  }
 
   absl::StatusOr<std::optional<absl::Duration>> Floor() {
     absl::Duration latency;
@@ -178,49 +216,45 @@ class Client {
   }
 
   absl::StatusOr<std::optional<absl::Duration>> Commit() {
-    Seat& seat = *seats_[next_ % seats_.size()];
-    ART_ASSIGN_OR_RETURN(art::PendingCommit pending, seat.state->CreateUpdate());
+    if (next_commit_ == commits_.size()) return absl::OutOfRangeError("prepared commits used up");
     absl::Duration latency;
-    const grpc::Status status = connection_->SubmitCommit(pending, &latency);
-    if (status.error_code() == grpc::StatusCode::ABORTED) return CatchUp(seat);  // Lost the epoch.
-    ART_RETURN_IF_ERROR(ToStatus(status));
-    const uint64_t epoch = seat.state->epoch();
-    const v1::Commit commit = pending.commit;
-    seat.state->ApplyPendingCommit(std::move(pending));
-    // This client's other members of the group get the commit as WatchGroup would bring it; doing
-    // so here spares them a certain ABORTED and ListCommits on their next turn.
-    for (Seat* other : seats_) {
-      if (other != &seat && other->group == seat.group && other->state->epoch() == epoch) {
-        ART_RETURN_IF_ERROR(other->state->ProcessCommit(commit));
-      }
-    }
-    ++next_;
+    ART_RETURN_IF_ERROR(ToStatus(connection_->SubmitCommit(commits_[next_commit_++], &latency)));
     return latency;
   }
 
   absl::StatusOr<std::optional<absl::Duration>> Post() {
-    Seat& seat = *seats_[next_ % seats_.size()];
-    ART_ASSIGN_OR_RETURN(v1::ApplicationMessage message, seat.state->Protect(1, *payload_));
+    if (next_post_ == posts_.size()) return absl::OutOfRangeError("prepared posts used up");
     absl::Duration latency;
-    const grpc::Status status = connection_->PostMessage(*seat.member, message, &latency);
-    // Only when groups are shared between clients: the member missed commits (epoch too old).
-    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) return CatchUp(seat);
-    ART_RETURN_IF_ERROR(ToStatus(status));
-    ++next_;
+    ART_RETURN_IF_ERROR(ToStatus(connection_->PostMessage(posts_[next_post_++], &latency)));
     return latency;
   }
 
  private:
-  absl::StatusOr<std::optional<absl::Duration>> CatchUp(Seat& seat) {
-    ART_RETURN_IF_ERROR(connection_->CatchUp(*seat.state));
-    return std::nullopt;  // Not an operation; the same member tries again.
-  }
-
   TenantConnection* connection_;
   std::vector<Seat*> seats_;
-  const art::Bytes* payload_;
-  size_t next_ = 0;
+  std::vector<v1::PostMessageRequest> posts_;
+  size_t next_post_ = 0;
+  std::vector<v1::SubmitCommitRequest> commits_;
+  size_t next_commit_ = 0;
 };
+
+// Runs |prepare| for every client, in parallel (all cores: it is not measured).
+absl::Status PrepareAll(std::vector<Client>& clients, const std::string& what,
+                        const std::function<absl::Status(Client&)>& prepare) {
+  const absl::Time start = absl::Now();
+  const size_t workers = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<absl::Status> results(workers);
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      for (size_t c = w; c < clients.size() && results[w].ok(); c += workers) results[w] = prepare(clients[c]);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& result : results) ART_RETURN_IF_ERROR(result);
+  std::fprintf(stderr, "artd_load: prepared %s in %.1f s\n", what.c_str(), absl::ToDoubleSeconds(absl::Now() - start));
+  return absl::OkStatus();
+}
 
 absl::Status CheckOptions(Options& options, bool target_given, bool spawn_given) {
   if (target_given && spawn_given && options.spawn) {
@@ -244,9 +278,11 @@ absl::Status CheckOptions(Options& options, bool target_given, bool spawn_given)
   if (options.channels < 1 || options.groups < 1 || options.members_per_group < 1) {
     return absl::InvalidArgumentError("--channels, --groups and --members-per-group must be positive");
   }
-  if (options.mode != "floor" && static_cast<int64_t>(options.groups) * options.members_per_group < options.concurrency) {
-    return absl::InvalidArgumentError("--groups x --members-per-group must be at least --concurrency "
-                                      "(every client plays at least one member)");
+  if (options.mode != "floor" && options.groups < options.concurrency) {
+    return absl::InvalidArgumentError("--groups must be at least --concurrency (every client plays whole groups)");
+  }
+  if (options.prepared_posts == 0 || options.prepared_commits == 0) {
+    return absl::InvalidArgumentError("--prepared-posts and --prepared-commits must be positive");
   }
   if (options.duration_seconds <= 0 || options.warmup_seconds < 0 || options.max_operations == 0) {
     return absl::InvalidArgumentError("--duration-seconds and --max-operations must be positive");
@@ -310,7 +346,7 @@ absl::Status Run(Options options) {
   const art::Bytes payload(options.message_bytes, 0x5a);
   std::vector<Client> clients;
   for (int i = 0; i < options.concurrency; ++i) {
-    clients.emplace_back(connections[i].get(), population.SeatsOf(i, options.concurrency), &payload);
+    clients.emplace_back(connections[i].get(), population.SeatsOf(i, options.concurrency));
   }
 
   RunLimits limits{absl::Seconds(options.warmup_seconds), absl::Seconds(options.duration_seconds),
@@ -319,9 +355,16 @@ absl::Status Run(Options options) {
   // The floor is measured in every run, first, so that every ratio compares figures of one run.
   using Operation = absl::StatusOr<std::optional<absl::Duration>> (Client::*)();
   std::vector<std::pair<std::string, Operation>> modes = {{"floor", &Client::Floor}};
-  if (commits) modes.emplace_back("commits", &Client::Commit);
   if (posts) modes.emplace_back("posts", &Client::Post);
+  if (commits) modes.emplace_back("commits", &Client::Commit);  // Last: it leaves members behind.
   for (const auto& [mode, operation] : modes) {
+    if (mode == "posts") {
+      ART_RETURN_IF_ERROR(PrepareAll(clients, absl::StrCat(options.prepared_posts, " posts per client"),
+                                     [&](Client& client) { return client.PreparePosts(options.prepared_posts, payload); }));
+    } else if (mode == "commits") {
+      ART_RETURN_IF_ERROR(PrepareAll(clients, absl::StrCat(options.prepared_commits, " commits per client"),
+                                     [&](Client& client) { return client.PrepareCommits(options.prepared_commits); }));
+    }
     std::vector<Step> steps;
     for (Client& client : clients) steps.push_back([&client, operation = operation] { return (client.*operation)(); });
     std::fprintf(stderr, "artd_load: %s: %.1f s warm-up, then %.1f s with %d clients\n", mode.c_str(),
@@ -361,6 +404,12 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--groups", options.groups, "groups; 0: one per client")->capture_default_str();
   app.add_option("--members-per-group", options.members_per_group)->capture_default_str();
+  app.add_option("--prepared-posts", options.prepared_posts,
+                 "posts each client builds and signs before the posts window (which ends when one client runs out)")
+      ->capture_default_str();
+  app.add_option("--prepared-commits", options.prepared_commits,
+                 "commits each client builds before the commits window (which ends when one client runs out)")
+      ->capture_default_str();
   app.add_option("--mode", options.mode, "what to measure (the floor is always measured)")
       ->check(CLI::IsMember({"floor", "commits", "posts", "all"}))
       ->capture_default_str();

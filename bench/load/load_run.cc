@@ -75,6 +75,8 @@ absl::StatusOr<ModeResult> RunClients(const std::string& mode, std::vector<Step>
   const absl::Time measure_start = absl::Now() + limits.warmup;
   const absl::Time deadline = measure_start + limits.duration;
   std::atomic<bool> stop{false};
+  std::atomic<bool> ran_out{false};
+  std::atomic<int64_t> ran_out_at{0};  // Unix nanoseconds.
   std::atomic<uint64_t> counted{0};
   std::vector<std::vector<int64_t>> latencies(steps.size());
   std::vector<uint64_t> uncounted(steps.size(), 0);
@@ -88,6 +90,13 @@ absl::StatusOr<ModeResult> RunClients(const std::string& mode, std::vector<Step>
         const absl::Time before = absl::Now();
         if (before >= deadline) break;
         absl::StatusOr<std::optional<absl::Duration>> done = steps[i]();
+        if (absl::IsOutOfRange(done.status())) {
+          // This client has no prepared work left: the window ends for everyone, so that the
+          // concurrency stays what was asked for.
+          if (!ran_out.exchange(true)) ran_out_at = absl::ToUnixNanos(absl::Now());
+          stop = true;
+          break;
+        }
         if (!done.ok()) {
           absl::MutexLock lock(&error_mutex);
           if (first_error.ok()) first_error = done.status();
@@ -110,15 +119,22 @@ absl::StatusOr<ModeResult> RunClients(const std::string& mode, std::vector<Step>
   absl::SleepFor(measure_start - absl::Now());
   const CpuSample cpu_before = SampleCpu(limits.server_pids);
   for (std::thread& thread : threads) thread.join();
+  // When a client ran out, operations still in flight then finish after it: the window is the time
+  // until all threads stopped, which counts them.
   const absl::Time end = absl::Now();
   const CpuSample cpu_after = SampleCpu(limits.server_pids);
   if (!first_error.ok()) {
     return absl::Status(first_error.code(), absl::StrCat(mode, ": ", first_error.message()));
   }
+  if (ran_out && absl::FromUnixNanos(ran_out_at) < measure_start) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(mode, ": a client used up its prepared requests during the warm-up; prepare more"));
+  }
 
   std::vector<int64_t> all;
   ModeResult result;
   result.mode = mode;
+  result.ended_early = ran_out;
   for (size_t i = 0; i < steps.size(); ++i) {
     all.insert(all.end(), latencies[i].begin(), latencies[i].end());
     result.uncounted_steps += uncounted[i];
@@ -142,9 +158,9 @@ std::string FormatTable(const RunDescription& run, const std::vector<ModeResult>
       "artd load: target %s, %d clients over %d channels, %d groups x %d members, %g s per mode\n\n",
       run.target, run.concurrency, run.channels, run.groups, run.members_per_group, run.duration_seconds);
   absl::StrAppend(&table,
-                  "| mode | ops | ops/s | x floor | target | met | p50 ms | p99 ms | p999 ms | p99 < 20 ms | "
+                  "| mode | ops | window s | ops/s | x floor | target | met | p50 ms | p99 ms | p999 ms | p99 < 20 ms | "
                   "retries | client CPU (cores) | artd CPU (cores) | artd CPU us/op |\n",
-                  "|---|---:|---:|---:|---|---|---:|---:|---:|---|---:|---:|---:|---:|\n");
+                  "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|---:|---:|---:|---:|\n");
   const double floor = FloorRate(results);
   for (const ModeResult& result : results) {
     const Target target = TargetFor(result.mode);
@@ -154,8 +170,10 @@ std::string FormatTable(const RunDescription& run, const std::vector<ModeResult>
     const std::string met_text = target.min_floor_ratio > 0 && floor > 0 ? YesNo(ratio >= target.min_floor_ratio) : "";
     const std::string p99_text = target.max_p99_ms > 0 ? YesNo(result.p99_ms < target.max_p99_ms) : "";
     const double micros_per_op = ServerMicrosPerOp(result);
-    absl::StrAppendFormat(&table, "| %s | %d | %.0f | %s | %s | %s | %.2f | %.2f | %.2f | %s | %d | %.2f | %s | %s |\n",
-                          result.mode, result.operations, result.ops_per_second, ratio_text, target_text, met_text,
+    absl::StrAppendFormat(&table, "| %s | %d | %s | %.0f | %s | %s | %s | %.2f | %.2f | %.2f | %s | %d | %.2f | %s | %s |\n",
+                          result.mode, result.operations,
+                          absl::StrFormat(result.ended_early ? "%.1f (prepared work used up)" : "%.1f", result.seconds),
+                          result.ops_per_second, ratio_text, target_text, met_text,
                           result.p50_ms, result.p99_ms, result.p999_ms, p99_text, result.uncounted_steps,
                           result.client_cpu_cores,
                           result.server_cpu_cores >= 0 ? absl::StrFormat("%.2f", result.server_cpu_cores) : "-",
@@ -179,10 +197,11 @@ std::string FormatJson(const RunDescription& run, const std::vector<ModeResult>&
         "%s\n  {\"mode\": \"%s\", \"operations\": %d, \"seconds\": %.3f, \"ops_per_second\": %.1f, "
         "\"floor_ratio\": %.4f, \"target_floor_ratio\": %g, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, "
         "\"target_p99_ms\": %g, \"retries\": %d, \"client_cpu_cores\": %.3f, \"server_cpu_cores\": %.3f, "
-        "\"server_cpu_us_per_op\": %.1f}",
+        "\"server_cpu_us_per_op\": %.1f, \"ended_early\": %s}",
         i == 0 ? "" : ",", result.mode, result.operations, result.seconds, result.ops_per_second, ratio,
         target.min_floor_ratio, result.p50_ms, result.p99_ms, result.p999_ms, target.max_p99_ms,
-        result.uncounted_steps, result.client_cpu_cores, result.server_cpu_cores, ServerMicrosPerOp(result));
+        result.uncounted_steps, result.client_cpu_cores, result.server_cpu_cores, ServerMicrosPerOp(result),
+        result.ended_early ? "true" : "false");
   }
   absl::StrAppend(&json, "\n]}\n");
   return json;

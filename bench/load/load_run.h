@@ -18,8 +18,9 @@
 namespace artd::load {
 
 // One client step: the latency of the one RPC that completed an operation, or nullopt when the step
-// did work that does not count (e.g. catching up after a commit lost its epoch), or an error that
-// ends the run.
+// did work that does not count (e.g. catching up after a commit lost its epoch), or OUT_OF_RANGE
+// when the client has no prepared work left (the measured window then ends), or an error that ends
+// the run.
 using Step = std::function<absl::StatusOr<std::optional<absl::Duration>>()>;
 
 struct RunLimits {
@@ -38,6 +39,7 @@ struct ModeResult {
   double p50_ms = 0, p99_ms = 0, p999_ms = 0;
   double client_cpu_cores = 0;   // CPU-seconds per second of this process during the window.
   double server_cpu_cores = -1;  // Same for artd (all replicas); -1 when unknown (not spawned by us).
+  bool ended_early = false;      // A client used up its prepared requests before the duration.
 };
 
 // Runs |steps| (one per client thread) within |limits|.

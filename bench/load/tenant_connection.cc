@@ -121,22 +121,29 @@ absl::Status TenantConnection::CatchUp(art::MemberGroup& group) {
   return absl::OkStatus();
 }
 
-grpc::Status TenantConnection::SubmitCommit(const art::PendingCommit& pending,
-                                            absl::Duration* latency) {
+v1::SubmitCommitRequest TenantConnection::CommitRequest(const art::PendingCommit& pending) {
   v1::SubmitCommitRequest request;
   *request.mutable_commit() = pending.commit;
   if (pending.welcome.has_value()) *request.mutable_welcome() = *pending.welcome;
+  return request;
+}
+
+absl::StatusOr<v1::PostMessageRequest> TenantConnection::PostRequest(const TestMember& sender,
+                                                                     const v1::ApplicationMessage& message) const {
+  v1::PostMessageRequest request;
+  *request.mutable_message() = message;
+  ART_ASSIGN_OR_RETURN(*request.mutable_auth(), Sign(sender, art::kPostMessageMethod, art::RequestDigest(request)));
+  return request;
+}
+
+grpc::Status TenantConnection::SubmitCommit(const v1::SubmitCommitRequest& request, absl::Duration* latency) {
   v1::SubmitCommitResponse response;
   return TimedCall(&v1::Groups::Stub::SubmitCommit, *groups_, request, &response, latency);
 }
 
-grpc::Status TenantConnection::PostMessage(const TestMember& sender, const v1::ApplicationMessage& message,
-                                           absl::Duration* latency) {
-  v1::PostMessageRequest request;
-  *request.mutable_message() = message;
+grpc::Status TenantConnection::PostMessage(const v1::PostMessageRequest& request, absl::Duration* latency) {
   v1::PostMessageResponse response;
-  return SignedCall(&v1::Mailbox::Stub::PostMessage, *mailbox_, sender, art::kPostMessageMethod, request, &response,
-                    latency);
+  return TimedCall(&v1::Mailbox::Stub::PostMessage, *mailbox_, request, &response, latency);
 }
 
 grpc::Status TenantConnection::HealthCheck(absl::Duration* latency) {

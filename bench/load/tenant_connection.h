@@ -42,9 +42,15 @@ class TenantConnection {
   // Fetches and processes every commit after |group|'s epoch; an error if that made no progress.
   absl::Status CatchUp(art::MemberGroup& group);
 
+  // ---- Prepared before the measured window (building and signing is the client's work) ----
+  static v1::SubmitCommitRequest CommitRequest(const art::PendingCommit& pending);
+  // The PostMessage request for |message|, signed for |sender| (its MemberAuth stays fresh for the
+  // service's clock-skew allowance, minutes: far longer than a run).
+  absl::StatusOr<v1::PostMessageRequest> PostRequest(const TestMember& sender, const v1::ApplicationMessage& message) const;
+
   // ---- Measured: the RPC alone is timed into |latency| ----
-  grpc::Status SubmitCommit(const art::PendingCommit& pending, absl::Duration* latency);
-  grpc::Status PostMessage(const TestMember& sender, const v1::ApplicationMessage& message, absl::Duration* latency);
+  grpc::Status SubmitCommit(const v1::SubmitCommitRequest& request, absl::Duration* latency);
+  grpc::Status PostMessage(const v1::PostMessageRequest& request, absl::Duration* latency);
   // The floor: the standard health check, the same gRPC path with no handler work (and the same
   // API key metadata, so that requests differ only in what the server does with them).
   grpc::Status HealthCheck(absl::Duration* latency);
