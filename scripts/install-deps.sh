@@ -11,6 +11,8 @@ PACKAGES=(
   libsqlite3-dev libpq-dev postgresql
   nlohmann-json3-dev libcli11-dev
   python3
+  # deploy/test.sh: the container image (kubectl and Node.js come with the machine image).
+  buildah podman runc
 )
 
 missing=()

@@ -20,3 +20,6 @@ if [[ -z "${ARTD_TEST_POSTGRES_URL:-}" ]]; then
   export ARTD_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 fi
 bazel test --test_output=errors //...
+# The Kubernetes manifests (rendered and validated strictly) and the container image (built, and
+# its server health-checked, where buildah and podman can run).
+deploy/test.sh
