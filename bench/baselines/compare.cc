@@ -115,16 +115,20 @@ double Median(std::vector<double> values) {
 }
 
 // The median over |repetitions| of the mean CPU seconds of |op| in a batch. |prepare| runs before
-// each op outside the clock (e.g. a copy of the state the op consumes); the first op, also untimed,
-// sizes the batches to at least |min_batch_seconds|.
+// each op outside the clock (e.g. a copy of the state the op consumes). With |min_batch_seconds| > 0
+// a first op, also untimed, sizes the batches to at least that much CPU; with 0 a batch is one op
+// (setups, which take long enough alone).
 template <typename Input>
 double MedianCpuSeconds(int repetitions, double min_batch_seconds, const std::function<Input()>& prepare,
                         const std::function<void(Input&)>& op) {
-  Input warm = prepare();
-  const double warm_start = ProcessCpuSeconds();
-  op(warm);
-  const double one = std::max(ProcessCpuSeconds() - warm_start, 1e-7);
-  const int batch = static_cast<int>(std::clamp(std::ceil(min_batch_seconds / one), 1.0, 10000.0));
+  int batch = 1;
+  if (min_batch_seconds > 0) {
+    Input warm = prepare();
+    const double warm_start = ProcessCpuSeconds();
+    op(warm);
+    const double one = std::max(ProcessCpuSeconds() - warm_start, 1e-7);
+    batch = static_cast<int>(std::clamp(std::ceil(min_batch_seconds / one), 1.0, 10000.0));
+  }
   std::vector<double> means;
   for (int repetition = 0; repetition < repetitions; ++repetition) {
     double total = 0;
