@@ -46,7 +46,8 @@ TEST_F(PostgresUnavailableTest, DatabaseRestartedUnderLoad) {
     SCOPED_TRACE(absl::StrCat("replica ", r));
     const TenantClient& client = *clients_[r];
     EXPECT_EQ(ListCommits(client, groups_[0].id, 0).status().code(), absl::StatusCode::kUnavailable);
-    EXPECT_EQ(FetchBundle(client, groups_[0].seats[1].member_id()).status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(FetchPrekeyBundle(client, groups_[0].seats[1].member_id()).status().code(),
+              absl::StatusCode::kUnavailable);
     EXPECT_EQ(CommitUpdate(client, groups_[0].seats[1]).status().code(), absl::StatusCode::kUnavailable);
   }
 

@@ -100,7 +100,7 @@ TEST_F(DiskFullTest, NothingAcknowledgedIsLostAndWritesResumeOnceThereIsRoom) {
   // Nothing acknowledged before, during or after is lost, and the group has one history (one commit per
   // epoch): the reader, at epoch 0 until now, reads it all and agrees with the writer.
   ART_ASSERT_OK(CheckOneHistory(*client_, seats_[0], seats_[1], all_));
-  ART_ASSERT_OK_AND_ASSIGN(v1::PrekeyBundle bundle, FetchBundle(*client_, uploader->member_id()));
+  ART_ASSERT_OK_AND_ASSIGN(v1::PrekeyBundle bundle, FetchPrekeyBundle(*client_, uploader->member_id()));
   EXPECT_TRUE(bundle.has_one_time_prekey()) << "the prekey acknowledged before the disk filled is gone";
 
   // And it is all on disk: a server started afresh on the file finds the same, intact.

@@ -116,29 +116,41 @@ std::string DescribeWaitStatus(int status) {
 
 }  // namespace
 
-std::string ArtdBinaryPath() {
+std::string RunfilePath(const std::string& path) {
   // The test runs in its runfiles root (of workspace "artd"); $TEST_SRCDIR names that tree's parent
   // when the test is run some other way.
   const char* srcdir = std::getenv("TEST_SRCDIR");
-  if (srcdir == nullptr) return "service/artd";
+  if (srcdir == nullptr) return path;
   const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "artd", "/service/artd");
+  return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "artd", "/", path);
+}
+
+std::string ArtdBinaryPath() { return RunfilePath("service/artd"); }
+
+absl::StatusOr<CommandOutcome> RunToEnd(const std::vector<std::string>& command, absl::Duration timeout) {
+  absl::StatusOr<Child> child = SpawnWithOutputPipe(command);
+  if (!child.ok()) return child.status();
+  CommandOutcome outcome;
+  const bool finished = ReadToEnd(child->output_fd, absl::Now() + timeout, &outcome.output);
+  close(child->output_fd);
+  if (!finished) kill(child->pid, SIGKILL);
+  if (waitpid(child->pid, &outcome.wait_status, 0) < 0) return ErrnoError("waitpid");
+  if (!finished) {
+    return absl::DeadlineExceededError(absl::StrCat("`", absl::StrJoin(command, " "), "` timed out after ",
+                                                    absl::FormatDuration(timeout), ": ", outcome.output));
+  }
+  return outcome;
 }
 
 absl::StatusOr<std::string> RunCommand(const std::vector<std::string>& command, absl::Duration timeout) {
-  absl::StatusOr<Child> child = SpawnWithOutputPipe(command);
-  if (!child.ok()) return child.status();
-  std::string output;
-  const bool finished = ReadToEnd(child->output_fd, absl::Now() + timeout, &output);
-  close(child->output_fd);
-  if (!finished) kill(child->pid, SIGKILL);
-  int status = 0;
-  if (waitpid(child->pid, &status, 0) < 0) return ErrnoError("waitpid");
-  if (!finished || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat("`", absl::StrJoin(command, " "), "` ",
-                                            finished ? DescribeWaitStatus(status) : "timed out", ": ", output));
+  absl::StatusOr<CommandOutcome> outcome = RunToEnd(command, timeout);
+  if (!outcome.ok()) return outcome.status();
+  const int status = outcome->wait_status;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(
+        absl::StrCat("`", absl::StrJoin(command, " "), "` ", DescribeWaitStatus(status), ": ", outcome->output));
   }
-  return output;
+  return std::move(outcome->output);
 }
 
 absl::StatusOr<std::string> RunAdmin(const std::string& database, const std::vector<std::string>& args,

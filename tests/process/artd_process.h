@@ -28,8 +28,24 @@
 
 namespace artd::testing {
 
+// The file at |path| (from the workspace root, e.g. "service/artd") in this test's runfiles: a data
+// dependency of the test.
+std::string RunfilePath(const std::string& path);
+
 // The artd binary in this test's runfiles (the test's data dependency //service:artd).
 std::string ArtdBinaryPath();
+
+// How a command run to its end ended: its wait status (see waitpid(2)) and everything it printed
+// (stdout and stderr together).
+struct CommandOutcome {
+  int wait_status = 0;
+  std::string output;
+};
+
+// Runs |command| (an absolute path and its arguments) to its end, however it ends (a crash too);
+// DEADLINE_EXCEEDED, quoting its output, if it runs longer than |timeout| (it is killed then). Call
+// it from the test's main thread: the child dies with the thread that started it.
+absl::StatusOr<CommandOutcome> RunToEnd(const std::vector<std::string>& command, absl::Duration timeout);
 
 // Runs |command| (an absolute path and its arguments) and returns what it printed (stdout and
 // stderr together). An exit status other than 0, or a run longer than |timeout|, is an error that

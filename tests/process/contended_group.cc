@@ -67,7 +67,7 @@ void RunContendedGroup(const std::vector<TenantClient*>& clients, const std::str
   for (int f = 0; f < contention.bundle_fetchers; ++f) {
     threads.emplace_back([&, f] {
       for (int n = 0; n < contention.fetches_per_fetcher; ++n) {
-        absl::StatusOr<v1::PrekeyBundle> bundle = FetchBundle(client_for(f, n), (*owner)->member_id());
+        absl::StatusOr<v1::PrekeyBundle> bundle = FetchPrekeyBundle(client_for(f, n), (*owner)->member_id());
         ASSERT_TRUE(bundle.ok()) << bundle.status();
         if (!bundle->has_one_time_prekey()) continue;
         std::lock_guard<std::mutex> lock(mu);

@@ -94,7 +94,7 @@ std::string GroupIdOf(const art::MemberGroup& group) {
   return std::string(id.begin(), id.end());
 }
 
-absl::StatusOr<v1::PrekeyBundle> FetchBundle(const TenantClient& client, const std::string& member_id) {
+absl::StatusOr<v1::PrekeyBundle> FetchPrekeyBundle(const TenantClient& client, const std::string& member_id) {
   v1::FetchPrekeyBundleRequest request;
   request.set_member_id(member_id);
   ART_ASSIGN_OR_RETURN(v1::FetchPrekeyBundleResponse response,
@@ -117,7 +117,7 @@ absl::Status FormGroup(const std::vector<TenantClient*>& clients, std::vector<Se
   auto client_of = [&](size_t seat) -> const TenantClient& { return *clients[seat % clients.size()]; };
   std::vector<v1::PrekeyBundle> bundles;
   for (size_t i = 1; i < seats.size(); ++i) {
-    ART_ASSIGN_OR_RETURN(v1::PrekeyBundle bundle, FetchBundle(client_of(i), seats[i].member_id()));
+    ART_ASSIGN_OR_RETURN(v1::PrekeyBundle bundle, FetchPrekeyBundle(client_of(i), seats[i].member_id()));
     bundles.push_back(std::move(bundle));
   }
   ART_ASSIGN_OR_RETURN(seats[0].group, CreateGroup(client_of(0), *seats[0].device, group_id, bundles));

@@ -52,7 +52,7 @@ struct Seat {
   art::MemberGroup& state() { return *group; }
 };
 
-absl::StatusOr<v1::PrekeyBundle> FetchBundle(const TenantClient& client, const std::string& member_id);
+absl::StatusOr<v1::PrekeyBundle> FetchPrekeyBundle(const TenantClient& client, const std::string& member_id);
 
 // Throughout, member i of a list makes its calls through clients[i % clients.size()].
 

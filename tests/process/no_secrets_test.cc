@@ -195,7 +195,7 @@ TEST_F(NoSecretsTest, TheServiceStoresAndLogsNoSecret) {
   }
 
   // alice adds erin, who joins from her Welcome.
-  ART_ASSERT_OK_AND_ASSIGN(v1::PrekeyBundle erin_bundle, FetchBundle(*client_, "erin"));
+  ART_ASSERT_OK_AND_ASSIGN(v1::PrekeyBundle erin_bundle, FetchPrekeyBundle(*client_, "erin"));
   ASSERT_NO_FATAL_FAILURE(Commit(0, seats_[0].state().CreateAdd(erin_bundle)));
   ART_ASSERT_OK_AND_ASSIGN(erin.group, JoinFromWelcome(*client_, *erin.device));
   seats_.push_back(std::move(erin));

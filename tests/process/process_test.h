@@ -3,6 +3,7 @@
 #ifndef TESTS_PROCESS_PROCESS_TEST_H_
 #define TESTS_PROCESS_PROCESS_TEST_H_
 
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,9 +59,15 @@ class ProcessTest : public ::testing::Test {
   }
 
   // Starts `artd serve` on this test's database with |options| (whose database this sets).
+  // Its pid and port are printed, for reading a failure's log (not the database: a URL may hold a
+  // password).
   absl::StatusOr<std::unique_ptr<ArtdProcess>> StartServerWith(ArtdProcess::Options options) {
     options.database = database_;
-    return ArtdProcess::Start(std::move(options));
+    absl::StatusOr<std::unique_ptr<ArtdProcess>> server = ArtdProcess::Start(std::move(options));
+    if (server.ok()) {
+      std::cout << "artd (pid " << (*server)->pid() << ") serving on port " << (*server)->port() << std::endl;
+    }
+    return server;
   }
 
   // The tenant's client of |server|.
