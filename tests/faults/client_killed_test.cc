@@ -8,6 +8,7 @@
 // in-process server: client/crash_recovery_test; through artd_cli: tests/cli/cli_test.)
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <set>
@@ -83,10 +84,10 @@ class ClientKilledTest : public ProcessTest {
     return client::MemberClient::Open(Options(), member_id, *std::move(store));
   }
 
-  // Runs bob as a killed_committer process that commits to the group until it is killed at |step|
-  // (with |seed| for "after-random-delay"); expects it to die of SIGKILL, which it only does there.
-  // Bob's MemberClient in this process is closed meanwhile.
-  void KillBobAt(const std::string& step, uint64_t seed = 0) {
+  // Runs bob as a killed_committer process that makes |commit| ("update" or "add:ID") and then
+  // updates until it is killed at |step| (with |seed| for "after-random-delay"); expects it to die of
+  // SIGKILL, which it only does there. Bob's MemberClient in this process is closed meanwhile.
+  void KillBobAt(const std::string& step, const std::string& commit = "update", uint64_t seed = 0) {
     bob_.reset();
     std::vector<std::string> command = {RunfilePath("tests/faults/killed_committer"),
                                         absl::StrCat("127.0.0.1:", server_->port()),
@@ -98,6 +99,7 @@ class ClientKilledTest : public ProcessTest {
                                         art::ToHex(StateKey().span()),
                                         kGroup,
                                         step,
+                                        commit,
                                         absl::StrCat(seed)};
     ART_ASSERT_OK_AND_ASSIGN(CommandOutcome outcome, RunToEnd(command, kCommitterTimeout));
     ASSERT_TRUE(WIFSIGNALED(outcome.wait_status) && WTERMSIG(outcome.wait_status) == SIGKILL)
@@ -174,6 +176,31 @@ TEST_P(ClientKilledAtStepTest, RestartsFromItsStoredStateWithoutForkingTheGroup)
   ASSERT_NO_FATAL_FAILURE(ExpectBobGoesOn());
 }
 
+TEST_P(ClientKilledAtStepTest, AnAddAndItsWelcomeAreSettledToo) {
+  const Step& step = GetParam();
+  ART_ASSERT_OK_AND_ASSIGN(std::unique_ptr<client::MemberClient> dave, Register("dave"));
+  const uint64_t before = ExpectAgree();
+  ASSERT_NO_FATAL_FAILURE(KillBobAt(step.name, "add:dave"));
+  ART_ASSERT_OK(alice_->Update(kGroup).status());
+  ART_ASSERT_OK_AND_ASSIGN(bob_, Reopen("bob"));
+  const uint64_t after = ExpectAgree();
+  EXPECT_EQ(after, before + (step.commit_accepted ? 2 : 1));
+  ASSERT_NO_FATAL_FAILURE(ExpectOneCommitPerEpoch(after));
+
+  // Dave is in the group exactly when bob's Add was accepted, and then its Welcome lets him join and
+  // catch up to where the others are.
+  ART_ASSERT_OK_AND_ASSIGN(client::GroupInfo info, alice_->Info(kGroup));
+  EXPECT_EQ(std::count(info.members.begin(), info.members.end(), "dave"), step.commit_accepted ? 1 : 0);
+  ART_ASSERT_OK_AND_ASSIGN(std::vector<client::GroupInfo> joined, dave->AcceptWelcomes());
+  ASSERT_EQ(joined.size(), step.commit_accepted ? 1u : 0u);
+  if (step.commit_accepted) {
+    ART_ASSERT_OK_AND_ASSIGN(client::GroupInfo dave_info, dave->CatchUp(kGroup));
+    EXPECT_EQ(dave_info.epoch, after);
+    EXPECT_TRUE(dave_info.epoch_authenticator == info.epoch_authenticator) << "dave forked from the group";
+  }
+  ASSERT_NO_FATAL_FAILURE(ExpectBobGoesOn());
+}
+
 INSTANTIATE_TEST_SUITE_P(EachStep, ClientKilledAtStepTest,
                          ::testing::Values(Step{"before-submit", false}, Step{"after-submit-before-save", true},
                                            Step{"after-save", true}),
@@ -192,7 +219,7 @@ TEST_F(ClientKilledTest, KilledAtRandomInstantsOfAStreamOfCommits) {
   for (int kill = 0; kill < kKills; ++kill) {
     SCOPED_TRACE(absl::StrCat("kill ", kill, ", seed ", seed + kill));
     const uint64_t before = ExpectAgree();
-    ASSERT_NO_FATAL_FAILURE(KillBobAt("after-random-delay", seed + kill));
+    ASSERT_NO_FATAL_FAILURE(KillBobAt("after-random-delay", "update", seed + kill));
     ART_ASSERT_OK(alice_->Update(kGroup).status());
     ART_ASSERT_OK_AND_ASSIGN(bob_, Reopen("bob"));
     const uint64_t after = ExpectAgree();

@@ -1,6 +1,6 @@
 // A member's process killed (SIGKILL, by itself, so at an exact instant) in the middle of its commits,
-// for client_killed_test: opens the member from its file store and commits updates to a group until
-// it is killed, either
+// for client_killed_test: opens the member from its file store and commits to a group until it is
+// killed, either
 //   - at the named step of its first commit (the SDK's crash points: before-submit,
 //     after-submit-before-save, after-save), or
 //   - "after-random-delay": a delay drawn from the seed (0 to 40 ms) after its first commit went
@@ -8,9 +8,11 @@
 //     state, between steps).
 //
 // Usage: killed_committer ADDRESS API_KEY TENANT TRUSTED_KEY_HEX MEMBER STATE_DIR STATE_KEY_HEX GROUP
-//                         STEP [SEED]
-// Dies of SIGKILL when it got there; exits 2 on an error before, 3 if it committed 1,000 updates
-// without being killed.
+//                         STEP COMMIT [SEED]
+// COMMIT is "update", or "add:ID" (an Add of member ID, a commit that carries a Welcome; then only
+// the first commit is an Add, the rest updates). SEED: for after-random-delay.
+// Dies of SIGKILL when it got there; exits 2 on an error before, 3 if it made 1,000 commits without
+// being killed.
 #include <signal.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@
 namespace {
 
 constexpr char kRandomDelay[] = "after-random-delay";
+constexpr std::string_view kAddPrefix = "add:";
 
 int Fail(const std::string& what) {
   std::fprintf(stderr, "killed_committer: %s\n", what.c_str());
@@ -40,10 +43,13 @@ int Fail(const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 10 && argc != 11) return Fail("usage: see killed_committer.cc");
+  if (argc != 11 && argc != 12) return Fail("usage: see killed_committer.cc");
+  const std::string group = argv[8];
   const std::string step = argv[9];
+  const std::string_view commit = argv[10];
+  if (commit != "update" && commit.substr(0, kAddPrefix.size()) != kAddPrefix) return Fail("bad COMMIT");
   uint64_t seed = 0;
-  if (step == kRandomDelay && (argc != 11 || !absl::SimpleAtoi(argv[10], &seed))) return Fail("a seed is needed");
+  if (step == kRandomDelay && (argc != 12 || !absl::SimpleAtoi(argv[11], &seed))) return Fail("a seed is needed");
   art::Bytes trusted, state_key;
   if (!art::FromHex(argv[4], &trusted) || trusted.size() != art::kEd25519PublicKeySize ||
       !art::FromHex(argv[7], &state_key)) {
@@ -67,8 +73,10 @@ int main(int argc, char** argv) {
       artd::client::MemberClient::Open(options, argv[5], *std::move(store));
   if (!member.ok()) return Fail(member.status().ToString());
   for (int i = 0; i < 1000; ++i) {
-    absl::Status updated = (*member)->Update(argv[8]).status();
-    if (!updated.ok()) return Fail(updated.ToString());
+    absl::Status committed = i == 0 && commit != "update"
+                                 ? (*member)->Add(group, std::string(commit.substr(kAddPrefix.size()))).status()
+                                 : (*member)->Update(group).status();
+    if (!committed.ok()) return Fail(committed.ToString());
     // Armed once a commit has gone through, so that every kill interrupts a stream already flowing.
     if (i == 0 && step == kRandomDelay) {
       std::mt19937_64 random(seed);
