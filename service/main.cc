@@ -115,6 +115,9 @@ class AuditLog {
 // The fingerprint an admin names a client certificate by: from its PEM file, or given.
 absl::StatusOr<art::Bytes> ClientCertificateFingerprint(const std::string& cert_file,
                                                         const std::string& fingerprint_hex) {
+  if (cert_file.empty() && fingerprint_hex.empty()) {
+    return absl::InvalidArgumentError("name the certificate with --cert-file or --fingerprint");
+  }
   if (cert_file.empty()) return ParseCertificateFingerprint(fingerprint_hex);
   std::ifstream file(cert_file, std::ios::binary);
   std::ostringstream pem;
@@ -202,7 +205,6 @@ int Main(int argc, char** argv) {
                                            "or its SHA-256 fingerprint (of the DER certificate; hex, ':' allowed)");
     file->excludes(hex);
     hex->excludes(file);
-    command->require_option(1);
   }
   std::string audit_log_file;
   admin->add_option("--audit-log-file", audit_log_file, "append audit lines here instead of stderr")
