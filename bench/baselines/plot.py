@@ -46,6 +46,11 @@ def main(csv_path, png_path):
                       label=design, linewidth=1.6)
         cell.set_xscale("log")
         cell.set_yscale("log")
+        # At least one decade on the y axis, so that noise on a flat line does not look like a trend.
+        low, high = cell.get_ylim()
+        if high / low < 10:
+            middle = (low * high) ** 0.5
+            cell.set_ylim(middle / 10 ** 0.5, middle * 10 ** 0.5)
         cell.set_title(title, fontsize=11)
         cell.set_xlabel("group size n")
         cell.set_ylabel("microseconds (CPU)" if unit == "us" else "bytes")
