@@ -79,6 +79,7 @@ TEST_F(SqliteUnavailableTest, WriteLockHeldByAnotherProcessUnderLoad) {
   ART_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ArtdProcess> server, StartServer());
   std::unique_ptr<TenantClient> client = Connect(*server);
   ART_ASSERT_OK_AND_ASSIGN(std::vector<Seat> seats, CreateGroupOf({client.get()}, {"writer", "reader"}, "locked"));
+  ART_ASSERT_OK(NewMember(*client, "uploader", /*one_time_prekeys=*/1).status());  // An acknowledged upload.
   Acknowledged all;
 
   std::unique_ptr<SqliteWriteLock> lock;
@@ -109,6 +110,7 @@ TEST_F(SqliteUnavailableTest, WriteLockHeldByAnotherProcessUnderLoad) {
   // Nothing acknowledged is lost, the log has one commit per epoch, and the reader (at epoch 0 until
   // now) reads it all and agrees with the writer.
   ART_ASSERT_OK(CheckOneHistory(*client, seats[0], seats[1], all));
+  ART_ASSERT_OK(TakeOneTimePrekey(*client, "uploader"));
   ART_ASSERT_OK(CheckSqliteIntegrity(database_));
 }
 

@@ -25,6 +25,8 @@ TEST_F(SqliteServerKilledTest, KillDashNineUnderLoadLosesNothingAcknowledged) {
   std::unique_ptr<TenantClient> client = Connect(*server);
   ART_ASSERT_OK_AND_ASSIGN(std::vector<Seat> seats,
                            CreateGroupOf({client.get()}, {"writer", "reader-1", "reader-2"}, "crashing"));
+  // An acknowledged prekey upload, one prekey to take after each crash.
+  ART_ASSERT_OK(NewMember(*client, "uploader", /*one_time_prekeys=*/kCrashes).status());
   Acknowledged all;
   for (int crash = 0; crash < kCrashes; ++crash) {
     AcknowledgedWriter writer(client.get(), &seats[0], /*messages_per_commit=*/2);
@@ -38,6 +40,7 @@ TEST_F(SqliteServerKilledTest, KillDashNineUnderLoadLosesNothingAcknowledged) {
     ART_ASSERT_OK_AND_ASSIGN(server, StartServer());
     client = Connect(*server);
     ART_ASSERT_OK(CheckAcknowledgedStored(*client, "crashing", writer.acknowledged()));
+    ART_ASSERT_OK(TakeOneTimePrekey(*client, "uploader"));
     // The commit in flight at the kill may have been stored without its acknowledgement.
     ART_ASSERT_OK(writer.Recover(*client));
     all.Add(writer.acknowledged());
@@ -96,6 +99,10 @@ TEST_F(PostgresServerKilledTest, OneReplicaKilledUnderLoad) {
 }
 
 TEST_F(PostgresServerKilledTest, AllReplicasKilledAndRestartedUnderLoad) {
+  // An acknowledged prekey upload, through each replica.
+  for (size_t r = 0; r < clients_.size(); ++r) {
+    ART_ASSERT_OK(NewMember(*clients_[r], absl::StrCat("uploader-", r), /*one_time_prekeys=*/1).status());
+  }
   ASSERT_NO_FATAL_FAILURE(StartWriters(/*fail_over=*/false));
   ASSERT_NO_FATAL_FAILURE(AwaitMoreProgress(30, 10, absl::Seconds(20)));
 
@@ -126,6 +133,7 @@ TEST_F(PostgresServerKilledTest, AllReplicasKilledAndRestartedUnderLoad) {
   for (size_t r = 0; r < clients_.size(); ++r) {
     SCOPED_TRACE(absl::StrCat("through replica ", r));
     ASSERT_NO_FATAL_FAILURE(CheckNothingLost(*clients_[r]));
+    ART_ASSERT_OK(TakeOneTimePrekey(*clients_[r], absl::StrCat("uploader-", (r + 1) % clients_.size())));
   }
 
   // The groups go on through every replica.

@@ -102,6 +102,14 @@ absl::StatusOr<v1::PrekeyBundle> FetchPrekeyBundle(const TenantClient& client, c
   return response.bundle();
 }
 
+absl::Status TakeOneTimePrekey(const TenantClient& client, const std::string& member_id) {
+  ART_ASSIGN_OR_RETURN(v1::PrekeyBundle bundle, FetchPrekeyBundle(client, member_id));
+  if (!bundle.has_one_time_prekey()) {
+    return absl::DataLossError(absl::StrCat(member_id, "'s bundle has no one-time prekey left"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<Seat>> NewSeats(const std::vector<TenantClient*>& clients,
                                            const std::vector<std::string>& member_ids) {
   std::vector<Seat> seats;

@@ -54,6 +54,10 @@ struct Seat {
 
 absl::StatusOr<v1::PrekeyBundle> FetchPrekeyBundle(const TenantClient& client, const std::string& member_id);
 
+// Takes one of |member_id|'s one-time prekeys: DATA_LOSS if its bundle comes without one (none of
+// those it uploaded is left).
+absl::Status TakeOneTimePrekey(const TenantClient& client, const std::string& member_id);
+
 // Throughout, member i of a list makes its calls through clients[i % clients.size()].
 
 // Members |member_ids| publish their identities and prekeys; none is in a group yet.
