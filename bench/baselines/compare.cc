@@ -15,8 +15,8 @@
 //   setup bytes / CPU      the creator's upload and CPU to set up a group of n from prekey bundles
 //                          (ART: MemberGroup::Create, on one thread like the baselines)
 // CPU is process CPU time (CLOCK_PROCESS_CPUTIME_ID, so a neighbour's load does not count), per
-// operation: the median over repetitions of a batch's mean. Every baseline figure is also given as
-// a ratio to ART's from the same run.
+// operation: the median over repetitions of a batch's mean, the three designs' repetitions
+// interleaved. Every baseline figure is also given as a ratio to ART's from the same run.
 #include <time.h>
 
 #include <algorithm>
@@ -114,40 +114,54 @@ double Median(std::vector<double> values) {
   return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
 }
 
-// The median over |repetitions| of the mean CPU seconds of |op| in a batch. |prepare| runs before
-// each op outside the clock (e.g. a copy of the state the op consumes). With |min_batch_seconds| > 0
-// a first op, also untimed, sizes the batches to at least that much CPU; with 0 a batch is one op
-// (setups, which take long enough alone).
+// One measured operation: runs it once, with its input prepared outside the clock (e.g. a copy of
+// the state it consumes), and returns the CPU seconds it took.
+using TimedOp = std::function<double()>;
+
 template <typename Input>
-double MedianCpuSeconds(int repetitions, double min_batch_seconds, const std::function<Input()>& prepare,
-                        const std::function<void(Input&)>& op) {
-  int batch = 1;
-  if (min_batch_seconds > 0) {
-    Input warm = prepare();
-    const double warm_start = ProcessCpuSeconds();
-    op(warm);
-    const double one = std::max(ProcessCpuSeconds() - warm_start, 1e-7);
-    batch = static_cast<int>(std::clamp(std::ceil(min_batch_seconds / one), 1.0, 10000.0));
-  }
-  std::vector<double> means;
-  for (int repetition = 0; repetition < repetitions; ++repetition) {
-    double total = 0;
-    for (int i = 0; i < batch; ++i) {
-      Input input = prepare();
-      const double start = ProcessCpuSeconds();
-      op(input);
-      total += ProcessCpuSeconds() - start;
-    }
-    means.push_back(total / batch);
-  }
-  return Median(means);
+TimedOp Timed(std::function<Input()> prepare, std::function<void(Input&)> op) {
+  return [prepare = std::move(prepare), op = std::move(op)] {
+    Input input = prepare();
+    const double start = ProcessCpuSeconds();
+    op(input);
+    return ProcessCpuSeconds() - start;
+  };
 }
 
 // For operations that need no fresh input.
-struct None {};
-double MedianCpuSeconds(int repetitions, double min_batch_seconds, const std::function<void()>& op) {
-  return MedianCpuSeconds<None>(repetitions, min_batch_seconds, [] { return None{}; },
-                                [&](None&) { op(); });
+TimedOp Timed(std::function<void()> op) {
+  return [op = std::move(op)] {
+    const double start = ProcessCpuSeconds();
+    op();
+    return ProcessCpuSeconds() - start;
+  };
+}
+
+// For each of |ops|, the median over |repetitions| of its mean CPU seconds in a batch. Repetitions
+// are interleaved (repetition r runs a batch of every op in turn), so that a burst of load from
+// neighbours falls on all designs alike and their ratios stay comparable. With |min_batch_seconds|
+// > 0 a first, untimed run of each op sizes its batches to at least that much CPU; with 0 a batch is
+// one op (setups, long enough alone).
+std::vector<double> InterleavedMedians(int repetitions, double min_batch_seconds,
+                                       const std::vector<TimedOp>& ops) {
+  std::vector<int> batches(ops.size(), 1);
+  if (min_batch_seconds > 0) {
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const double one = std::max(ops[i](), 1e-7);
+      batches[i] = static_cast<int>(std::clamp(std::ceil(min_batch_seconds / one), 1.0, 10000.0));
+    }
+  }
+  std::vector<std::vector<double>> means(ops.size());
+  for (int repetition = 0; repetition < repetitions; ++repetition) {
+    for (size_t i = 0; i < ops.size(); ++i) {
+      double total = 0;
+      for (int k = 0; k < batches[i]; ++k) total += ops[i]();
+      means[i].push_back(total / batches[i]);
+    }
+  }
+  std::vector<double> medians;
+  for (std::vector<double>& op_means : means) medians.push_back(Median(std::move(op_means)));
+  return medians;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,6 +204,11 @@ void Set(Figures& figures, const char* key, Design design, double value) {
   }
 }
 
+// Sets |key| for ART, pairwise and sender keys, in that order, from |seconds| (as microseconds).
+void SetMicroseconds(Figures& figures, const char* key, const std::vector<double>& seconds) {
+  for (Design design : kDesigns) Set(figures, key, design, 1e6 * seconds[static_cast<int>(design)]);
+}
+
 const std::string kGroupId = "group-1";
 constexpr uint32_t kContentType = 1;
 
@@ -207,67 +226,60 @@ Figures Measure(uint32_t n, const Options& options) {
   const Bytes payload(options.payload, 0x5a);
   const int reps = options.repetitions;
   const double batch = options.min_batch_seconds;
-  const double us = 1e6;
 
-  // Setup. Each repetition is one whole setup; the last one's result is kept.
+  // Setup. Each repetition is one whole setup per design; the last one's result is kept.
   std::fprintf(stderr, "n = %u: setups...\n", n);
   std::optional<MemberGroup::Created> art;
-  Set(figures, "setup_cpu_us", Design::kArt, us * MedianCpuSeconds(options.setup_repetitions, 0, [&] {
-    art = OrDie(MemberGroup::Create(config, creator, kGroupId, population.bundles));
+  std::optional<PairwiseFanout::Created> pairwise;
+  std::optional<SenderKeySender::Created> sender_keys;
+  SetMicroseconds(figures, "setup_cpu_us", InterleavedMedians(options.setup_repetitions, 0, {
+      Timed([&] { art = OrDie(MemberGroup::Create(config, creator, kGroupId, population.bundles)); }),
+      Timed([&] {
+        pairwise = OrDie(PairwiseFanout::Create(config, creator, population.bundles, AsBytes(kGroupId)));
+      }),
+      Timed([&] { sender_keys = OrDie(SenderKeySender::Create(config, creator, kGroupId, population.bundles)); }),
   }));
   Set(figures, "setup_bytes", Design::kArt, static_cast<double>(art->setup.ByteSizeLong()));
+  Set(figures, "setup_bytes", Design::kPairwise, static_cast<double>(TotalWireSize(pairwise->setup_messages)));
+  Set(figures, "setup_bytes", Design::kSenderKeys,
+      static_cast<double>(TotalWireSize(sender_keys->setup_messages)));
   size_t roster = 0;
   for (const v1::SetupMember& member : art->setup.members()) roster += member.credential().ByteSizeLong();
   std::fprintf(stderr, "n = %u: ART's Setup carries the roster: %zu credentials, %zu B of its %zu B\n", n,
                static_cast<size_t>(art->setup.members_size()), roster, art->setup.ByteSizeLong());
-  std::optional<PairwiseFanout::Created> pairwise;
-  Set(figures, "setup_cpu_us", Design::kPairwise, us * MedianCpuSeconds(options.setup_repetitions, 0, [&] {
-    pairwise = OrDie(PairwiseFanout::Create(config, creator, population.bundles, AsBytes(kGroupId)));
-  }));
-  Set(figures, "setup_bytes", Design::kPairwise, static_cast<double>(TotalWireSize(pairwise->setup_messages)));
-  std::optional<SenderKeySender::Created> sender_keys;
-  Set(figures, "setup_cpu_us", Design::kSenderKeys, us * MedianCpuSeconds(options.setup_repetitions, 0, [&] {
-    sender_keys = OrDie(SenderKeySender::Create(config, creator, kGroupId, population.bundles));
-  }));
-  Set(figures, "setup_bytes", Design::kSenderKeys,
-      static_cast<double>(TotalWireSize(sender_keys->setup_messages)));
 
   // One group message.
   std::fprintf(stderr, "n = %u: messages...\n", n);
   MemberGroup& art_creator = art->group;
-  size_t bytes = 0;
-  Set(figures, "message_cpu_us", Design::kArt, us * MedianCpuSeconds(reps, batch, [&] {
-    bytes = OrDie(art_creator.Protect(kContentType, payload)).ByteSizeLong();
+  size_t art_bytes = 0, pairwise_bytes = 0, sender_keys_bytes = 0;
+  SetMicroseconds(figures, "message_cpu_us", InterleavedMedians(reps, batch, {
+      Timed([&] { art_bytes = OrDie(art_creator.Protect(kContentType, payload)).ByteSizeLong(); }),
+      Timed([&] { pairwise_bytes = TotalWireSize(OrDie(pairwise->fanout.Send(payload))); }),
+      Timed([&] { sender_keys_bytes = OrDie(sender_keys->sender.Send(payload)).WireSize(); }),
   }));
-  Set(figures, "message_bytes", Design::kArt, static_cast<double>(bytes));
-  Set(figures, "message_cpu_us", Design::kPairwise, us * MedianCpuSeconds(reps, batch, [&] {
-    bytes = TotalWireSize(OrDie(pairwise->fanout.Send(payload)));
-  }));
-  Set(figures, "message_bytes", Design::kPairwise, static_cast<double>(bytes));
-  Set(figures, "message_cpu_us", Design::kSenderKeys, us * MedianCpuSeconds(reps, batch, [&] {
-    bytes = OrDie(sender_keys->sender.Send(payload)).WireSize();
-  }));
-  Set(figures, "message_bytes", Design::kSenderKeys, static_cast<double>(bytes));
+  Set(figures, "message_bytes", Design::kArt, static_cast<double>(art_bytes));
+  Set(figures, "message_bytes", Design::kPairwise, static_cast<double>(pairwise_bytes));
+  Set(figures, "message_bytes", Design::kSenderKeys, static_cast<double>(sender_keys_bytes));
 
-  // The healer's side.
+  // The healer's side. Each baseline heal's message to member n-1 is kept, in order: a recipient
+  // must take every DH ratchet step.
   std::fprintf(stderr, "n = %u: heals...\n", n);
   std::optional<PendingCommit> update;
-  Set(figures, "heal_cpu_us", Design::kArt, us * MedianCpuSeconds(reps, batch, [&] {
-    update = OrDie(art_creator.CreateUpdate());
+  std::vector<PairwiseMessage> pairwise_heal, pairwise_heals_to_recipient;
+  std::vector<PairwiseMessage> sender_keys_heal, sender_keys_heals_to_recipient;
+  SetMicroseconds(figures, "heal_cpu_us", InterleavedMedians(reps, batch, {
+      Timed([&] { update = OrDie(art_creator.CreateUpdate()); }),
+      Timed([&] {
+        pairwise_heal = OrDie(pairwise->fanout.HealAndSend({}));
+        pairwise_heals_to_recipient.push_back(pairwise_heal.back());
+      }),
+      Timed([&] {
+        sender_keys_heal = OrDie(sender_keys->sender.Heal());
+        sender_keys_heals_to_recipient.push_back(sender_keys_heal.back());
+      }),
   }));
   Set(figures, "heal_bytes", Design::kArt, static_cast<double>(update->commit.ByteSizeLong()));
-  // Each heal's message to member n-1, in order: a recipient must take every DH ratchet step.
-  std::vector<PairwiseMessage> pairwise_heal, pairwise_heals_to_recipient;
-  Set(figures, "heal_cpu_us", Design::kPairwise, us * MedianCpuSeconds(reps, batch, [&] {
-    pairwise_heal = OrDie(pairwise->fanout.HealAndSend({}));
-    pairwise_heals_to_recipient.push_back(pairwise_heal.back());
-  }));
   Set(figures, "heal_bytes", Design::kPairwise, static_cast<double>(TotalWireSize(pairwise_heal)));
-  std::vector<PairwiseMessage> sender_keys_heal, sender_keys_heals_to_recipient;
-  Set(figures, "heal_cpu_us", Design::kSenderKeys, us * MedianCpuSeconds(reps, batch, [&] {
-    sender_keys_heal = OrDie(sender_keys->sender.Heal());
-    sender_keys_heals_to_recipient.push_back(sender_keys_heal.back());
-  }));
   Set(figures, "heal_bytes", Design::kSenderKeys, static_cast<double>(TotalWireSize(sender_keys_heal)));
 
   // One recipient (member n-1) joins each group from its setup message and takes in every heal but
@@ -277,9 +289,6 @@ Figures Measure(uint32_t n, const Options& options) {
   PrekeySecrets prekeys = recipient.prekeys;
   const MemberGroup art_recipient =
       OrDie(MemberGroup::JoinFromSetup(config, recipient.identity, &prekeys, art->setup));
-  Set(figures, "heal_recipient_cpu_us", Design::kArt,
-      us * MedianCpuSeconds<MemberGroup>(reps, batch, [&] { return art_recipient; },
-                                         [&](MemberGroup& group) { OrDie(group.ProcessCommit(update->commit)); }));
 
   auto accept = [&](const PrekeyMessage& setup, SecretBytes* first_payload) {
     PrekeySecrets own_prekeys = recipient.prekeys;
@@ -293,13 +302,7 @@ Figures Measure(uint32_t n, const Options& options) {
   if (group_id != SecretBytes(AsBytes(kGroupId))) Die("pairwise setup payload mismatch");
   pairwise_heals_to_recipient.pop_back();
   for (const PairwiseMessage& heal : pairwise_heals_to_recipient) OrDie(pairwise_recipient.Decrypt(heal));
-  Set(figures, "heal_recipient_cpu_us", Design::kPairwise,
-      us * MedianCpuSeconds<PairwiseSession>(reps, batch, [&] { return pairwise_recipient; },
-                                             [&](PairwiseSession& session) {
-                                               OrDie(session.Decrypt(pairwise_heal.back()));
-                                             }));
 
-  SecretBytes distribution;
   struct SenderKeyRecipient {
     PairwiseSession session;
     SenderKeyStore store;
@@ -308,14 +311,20 @@ Figures Measure(uint32_t n, const Options& options) {
     const SecretBytes fresh = OrDie(member.session.Decrypt(heal));
     OrDie(member.store.Install(OrDie(SenderKeyDistribution::Decode(fresh.span()))));
   };
+  SecretBytes distribution;
   SenderKeyRecipient sender_keys_recipient{accept(sender_keys->setup_messages.back(), &distribution), {}};
   OrDie(sender_keys_recipient.store.Install(OrDie(SenderKeyDistribution::Decode(distribution.span()))));
   sender_keys_heals_to_recipient.pop_back();
   for (const PairwiseMessage& heal : sender_keys_heals_to_recipient) take_in(sender_keys_recipient, heal);
-  Set(figures, "heal_recipient_cpu_us", Design::kSenderKeys,
-      us * MedianCpuSeconds<SenderKeyRecipient>(
-               reps, batch, [&] { return sender_keys_recipient; },
-               [&](SenderKeyRecipient& member) { take_in(member, sender_keys_heal.back()); }));
+
+  SetMicroseconds(figures, "heal_recipient_cpu_us", InterleavedMedians(reps, batch, {
+      Timed<MemberGroup>([&] { return art_recipient; },
+                         [&](MemberGroup& group) { OrDie(group.ProcessCommit(update->commit)); }),
+      Timed<PairwiseSession>([&] { return pairwise_recipient; },
+                             [&](PairwiseSession& session) { OrDie(session.Decrypt(pairwise_heal.back())); }),
+      Timed<SenderKeyRecipient>([&] { return sender_keys_recipient; },
+                                [&](SenderKeyRecipient& member) { take_in(member, sender_keys_heal.back()); }),
+  }));
   return figures;
 }
 
