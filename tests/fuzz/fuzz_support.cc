@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "absl/time/time.h"
+#include "google/protobuf/stubs/logging.h"
 #include "art/base/status_macros.h"
 #include "art/crypto/ed25519.h"
 #include "art/crypto/x25519.h"
@@ -70,6 +71,16 @@ std::vector<art::Ed25519PublicKey> TrustedKeys(const google::protobuf::RepeatedP
 }
 
 bool ParseInput(const uint8_t* data, size_t size, google::protobuf::Message* message) {
+  // Mutated inputs make protobuf log every invalid UTF-8 string it refuses, which would flood the
+  // output and slow fuzzing down; only fatal messages (then a crash) are worth printing.
+  static const bool quiet = [] {
+    google::protobuf::SetLogHandler(
+        [](google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+          if (level == google::protobuf::LOGLEVEL_FATAL) fprintf(stderr, "[libprotobuf FATAL %s:%d] %s\n", file, line, message.c_str());
+        });
+    return true;
+  }();
+  (void)quiet;
   return message->ParseFromArray(data, static_cast<int>(size));
 }
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,16 @@ std::vector<art::Ed25519PublicKey> TrustedKeys(const google::protobuf::RepeatedP
 
 // Parses a target's input message; false for bytes that are not one (the input is then skipped).
 bool ParseInput(const uint8_t* data, size_t size, google::protobuf::Message* message);
+
+// Parses |input| (a message with a MemberDevice field named device) and decodes its device; nullopt
+// when either fails (the input is then skipped).
+template <typename Input>
+std::optional<Device> ParseInputWithDevice(const uint8_t* data, size_t size, Input* input) {
+  if (!ParseInput(data, size, input)) return std::nullopt;
+  absl::StatusOr<Device> device = DeviceFromInput(input->device());
+  if (!device.ok()) return std::nullopt;
+  return *std::move(device);
+}
 
 // Aborts with |what| when an invariant a target checks does not hold: libFuzzer reports it as a crash.
 void Check(bool condition, const char* what);

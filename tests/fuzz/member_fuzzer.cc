@@ -26,9 +26,8 @@ void CheckRoundTrip(const Device& device, const art::MemberGroup& group) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   MemberInput input;
-  if (!ParseInput(data, size, &input)) return 0;
-  absl::StatusOr<Device> device = DeviceFromInput(input.device());
-  if (!device.ok()) return 0;
+  std::optional<Device> device = ParseInputWithDevice(data, size, &input);
+  if (!device.has_value()) return 0;
   absl::StatusOr<art::MemberGroup> group = art::MemberGroup::Deserialize(
       device->config, device->identity, art::AsBytes(input.serialized_group()));
   if (!group.ok()) return 0;

@@ -10,9 +10,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace artd::fuzz;
   SetupInput input;
-  if (!ParseInput(data, size, &input)) return 0;
-  absl::StatusOr<Device> device = DeviceFromInput(input.device());
-  if (!device.ok()) return 0;
+  std::optional<Device> device = ParseInputWithDevice(data, size, &input);
+  if (!device.has_value()) return 0;
 
   absl::StatusOr<art::PublicGroup> service_view =
       art::PublicGroup::FromSetup(kTenant, input.setup(), device->config.trusted_tenant_keys);

@@ -10,9 +10,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace artd::fuzz;
   WelcomeInput input;
-  if (!ParseInput(data, size, &input)) return 0;
-  absl::StatusOr<Device> device = DeviceFromInput(input.device());
-  if (!device.ok()) return 0;
+  std::optional<Device> device = ParseInputWithDevice(data, size, &input);
+  if (!device.has_value()) return 0;
   const size_t one_time_before = device->prekeys.one_time_prekeys.size();
   absl::StatusOr<art::MemberGroup> joined = art::MemberGroup::JoinFromWelcome(
       device->config, device->identity, &device->prekeys, input.welcome(), input.add_commit(),
