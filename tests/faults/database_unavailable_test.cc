@@ -61,16 +61,7 @@ TEST_F(PostgresUnavailableTest, DatabaseRestartedUnderLoad) {
     SCOPED_TRACE(absl::StrCat("through replica ", r));
     ASSERT_NO_FATAL_FAILURE(CheckNothingLost(*clients_[r]));
   }
-
-  // Writes succeed again through every replica, and the groups go on.
-  ASSERT_NO_FATAL_FAILURE(StartWriters(/*fail_over=*/false));
-  ASSERT_NO_FATAL_FAILURE(AwaitMoreProgress(30, 10, absl::Seconds(20)));
-  ASSERT_NO_FATAL_FAILURE(EndWriters(*clients_[1]));
-  for (const WrittenGroup& group : groups_) {
-    EXPECT_TRUE(group.writer->end_status().ok()) << group.id << ": " << group.writer->end_status();
-  }
-  ASSERT_NO_FATAL_FAILURE(CheckNothingLost(*clients_[2]));
-  ASSERT_NO_FATAL_FAILURE(CheckReadersReadEverything(*clients_[0]));
+  ASSERT_NO_FATAL_FAILURE(CheckGroupsGoOn());
 }
 
 using SqliteUnavailableTest = ProcessTest;
@@ -101,16 +92,9 @@ TEST_F(SqliteUnavailableTest, WriteLockHeldByAnotherProcessUnderLoad) {
   // Other kinds of write fail the same way.
   EXPECT_EQ(NewMember(*client, "while-locked").status().code(), absl::StatusCode::kUnavailable);
 
-  // Once the lock is gone the same server writes again, by itself.
+  // Once the lock is gone the same server writes again, by itself, and nothing acknowledged is lost.
   ART_ASSERT_OK(lock->Release());
-  int attempt = 0;
-  ART_ASSERT_OK(
-      AwaitOk([&] { return NewMember(*client, absl::StrCat("unlocked-", attempt++)).status(); }, kRecoveryTimeout));
-  ART_ASSERT_OK(WriteMore(*client, seats[0], 20, 6, all));
-  // Nothing acknowledged is lost, the log has one commit per epoch, and the reader (at epoch 0 until
-  // now) reads it all and agrees with the writer.
-  ART_ASSERT_OK(CheckOneHistory(*client, seats[0], seats[1], all));
-  ART_ASSERT_OK(TakeOneTimePrekey(*client, "uploader"));
+  ART_ASSERT_OK(CheckWritesResume(*client, seats[0], seats[1], all, "uploader", kRecoveryTimeout));
   ART_ASSERT_OK(CheckSqliteIntegrity(database_));
 }
 

@@ -89,17 +89,10 @@ TEST_F(DiskFullTest, NothingAcknowledgedIsLostAndWritesResumeOnceThereIsRoom) {
   ART_ASSERT_OK(CheckSqliteIntegrity(database_));
   EXPECT_FALSE(server_->WaitForExit(absl::ZeroDuration()).ok()) << "the server exited: " << server_->StderrText();
 
-  // Room again: the same server process takes writes, without a restart or an operator.
+  // Room again: the same server process takes writes, without a restart or an operator, and nothing
+  // acknowledged before, during or after is lost; the group has one history.
   ART_ASSERT_OK(server_->SetFileSizeLimit(RLIM_INFINITY));
-  int attempt = 0;
-  ART_ASSERT_OK(
-      AwaitOk([&] { return NewMember(*client_, absl::StrCat("room-again-", attempt++)).status(); }, kRecoveryTimeout));
-  ART_ASSERT_OK(WriteMore(*client_, seats_[0], 20, 6, all_));
-
-  // Nothing acknowledged before, during or after is lost, and the group has one history (one commit per
-  // epoch): the reader, at epoch 0 until now, reads it all and agrees with the writer.
-  ART_ASSERT_OK(CheckOneHistory(*client_, seats_[0], seats_[1], all_));
-  ART_ASSERT_OK(TakeOneTimePrekey(*client_, "uploader"));
+  ART_ASSERT_OK(CheckWritesResume(*client_, seats_[0], seats_[1], all_, "uploader", kRecoveryTimeout));
 
   // And it is all on disk: a server started afresh on the file finds the same, intact.
   ART_ASSERT_OK(server_->KillDashNine());

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "art/base/status_macros.h"
 
 namespace artd::testing {
 namespace {
@@ -38,6 +39,16 @@ absl::Status AwaitOk(const std::function<absl::Status()>& call, absl::Duration t
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Milliseconds(200));
   }
+}
+
+absl::Status CheckWritesResume(const TenantClient& client, Seat& writer, Seat& reader, Acknowledged& all,
+                               const std::string& uploader, absl::Duration timeout) {
+  int attempt = 0;
+  ART_RETURN_IF_ERROR(
+      AwaitOk([&] { return NewMember(client, absl::StrCat("writes-again-", attempt++)).status(); }, timeout));
+  ART_RETURN_IF_ERROR(WriteMore(client, writer, 20, 6, all));
+  ART_RETURN_IF_ERROR(CheckOneHistory(client, writer, reader, all));
+  return TakeOneTimePrekey(client, uploader);
 }
 
 absl::Status CheckSqliteIntegrity(const std::string& path) {

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/process/acknowledged_writer.h"
 
 struct sqlite3;
 
@@ -18,6 +19,13 @@ namespace artd::testing {
 // Calls |call| until it returns OK, backing off between calls (a remote condition, so it is polled); returns
 // its last failure once |timeout| has passed.
 absl::Status AwaitOk(const std::function<absl::Status()>& call, absl::Duration timeout);
+
+// After a fault that stopped a server's writes has passed, the same server recovers by itself: awaits
+// the first write it accepts again (a new member publishing itself, within |timeout|), has |writer|
+// write more, then checks that nothing in |all| is lost and the group has one history (with |reader|,
+// CheckOneHistory), and that a one-time prekey |uploader| uploaded before the fault is handed out.
+absl::Status CheckWritesResume(const TenantClient& client, Seat& writer, Seat& reader, Acknowledged& all,
+                               const std::string& uploader, absl::Duration timeout);
 
 // Runs PRAGMA integrity_check on the SQLite database |path|, through a connection of this process, alongside
 // any server using it: OK when SQLite finds nothing wrong, DATA_LOSS quoting its report otherwise.

@@ -136,15 +136,7 @@ TEST_F(PostgresServerKilledTest, AllReplicasKilledAndRestartedUnderLoad) {
     ART_ASSERT_OK(TakeOneTimePrekey(*clients_[r], absl::StrCat("uploader-", (r + 1) % clients_.size())));
   }
 
-  // The groups go on through every replica.
-  ASSERT_NO_FATAL_FAILURE(StartWriters(/*fail_over=*/false));
-  ASSERT_NO_FATAL_FAILURE(AwaitMoreProgress(30, 10, absl::Seconds(20)));
-  ASSERT_NO_FATAL_FAILURE(EndWriters(*clients_[1]));
-  for (const WrittenGroup& group : groups_) {
-    EXPECT_TRUE(group.writer->end_status().ok()) << group.id << ": " << group.writer->end_status();
-  }
-  ASSERT_NO_FATAL_FAILURE(CheckNothingLost(*clients_[2]));
-  ASSERT_NO_FATAL_FAILURE(CheckReadersReadEverything(*clients_[0]));
+  ASSERT_NO_FATAL_FAILURE(CheckGroupsGoOn());
 }
 
 }  // namespace

@@ -114,6 +114,20 @@ class PostgresProcessTest : public ProcessTest {
     }
   }
 
+  // After the writers were ended: writes succeed again through every replica, and the groups go on.
+  // New writers, taking the replicas in turn, make progress and end without a failure; nothing is
+  // lost, and each reader reads its group's whole log and agrees with its writer.
+  void CheckGroupsGoOn() {
+    ASSERT_NO_FATAL_FAILURE(StartWriters(/*fail_over=*/false));
+    ASSERT_NO_FATAL_FAILURE(AwaitMoreProgress(30, 10, absl::Seconds(20)));
+    ASSERT_NO_FATAL_FAILURE(EndWriters(*clients_[1 % clients_.size()]));
+    for (const WrittenGroup& group : groups_) {
+      EXPECT_TRUE(group.writer->end_status().ok()) << group.id << ": " << group.writer->end_status();
+    }
+    ASSERT_NO_FATAL_FAILURE(CheckNothingLost(*clients_[2 % clients_.size()]));
+    ASSERT_NO_FATAL_FAILURE(CheckReadersReadEverything(*clients_[0]));
+  }
+
   // Declared first, so destroyed last: the database outlives the replicas on it, and the replicas
   // outlive the writers calling them.
   std::unique_ptr<ScratchDatabase> database_on_server_;
