@@ -32,4 +32,5 @@ if (($# > 0)); then
   patterns=("$@")
 fi
 echo "sanitizers.sh: bazel test --config=asan ${patterns[*]}"
-bazel "${startup[@]}" test --config=asan --test_output=errors "${patterns[@]}"
+# Only what the tests need is built: benchmarks and tools are not compiled a second time.
+bazel "${startup[@]}" test --config=asan --build_tests_only --test_output=errors "${patterns[@]}"
