@@ -61,18 +61,12 @@ TEST_F(SqliteServerKilledTest, KillDashNineUnderLoadLosesNothingAcknowledged) {
   }
 }
 
-class PostgresServerKilledTest : public PostgresProcessTest {
- protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(PostgresProcessTest::SetUp());
-    if (IsSkipped()) return;
-    ASSERT_NO_FATAL_FAILURE(StartReplicas(kReplicas));
-    ASSERT_NO_FATAL_FAILURE(CreateWrittenGroups(kReplicas));
-  }
-};
+using PostgresServerKilledTest = PostgresProcessTest;
 
 TEST_F(PostgresServerKilledTest, OneReplicaKilledUnderLoad) {
   constexpr int kKilled = 1;
+  ASSERT_NO_FATAL_FAILURE(StartReplicas(kReplicas));
+  ASSERT_NO_FATAL_FAILURE(CreateWrittenGroups(kReplicas));
   ASSERT_NO_FATAL_FAILURE(StartWriters(/*fail_over=*/true));
   ASSERT_NO_FATAL_FAILURE(AwaitMoreProgress(30, 10, absl::Seconds(20)));
 
@@ -99,6 +93,8 @@ TEST_F(PostgresServerKilledTest, OneReplicaKilledUnderLoad) {
 }
 
 TEST_F(PostgresServerKilledTest, AllReplicasKilledAndRestartedUnderLoad) {
+  ASSERT_NO_FATAL_FAILURE(StartReplicas(kReplicas));
+  ASSERT_NO_FATAL_FAILURE(CreateWrittenGroups(kReplicas));
   // An acknowledged prekey upload, through each replica.
   for (size_t r = 0; r < clients_.size(); ++r) {
     ART_ASSERT_OK(NewMember(*clients_[r], absl::StrCat("uploader-", r), /*one_time_prekeys=*/1).status());
