@@ -26,7 +26,8 @@ build_flags=(--config=fuzz --repo_env=CC=clang-14)
 if (($# > 0)); then
   targets=("${@/#/\/\/tests\/fuzz:}")
 else
-  mapfile -t targets < <(clang_bazel query 'attr(tags, "\bfuzz_target\b", //tests/fuzz:*)' 2>/dev/null)
+  # The same --repo_env as the build, or the query would configure the C++ toolchain for gcc first.
+  mapfile -t targets < <(clang_bazel query --repo_env=CC=clang-14 'attr(tags, "\bfuzz_target\b", //tests/fuzz:*)' 2>/dev/null)
 fi
 ((${#targets[@]} > 0)) || { echo "fuzz.sh: no fuzz targets found" >&2; exit 1; }
 
