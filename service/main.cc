@@ -60,6 +60,7 @@ int Serve(const ServerOptions& options, const std::string& database, int drain_s
   if (!server.ok()) return Fail("starting the server", server.status());
   std::fprintf(stderr, "artd: serving on port %d with database %s\n", (*server)->port(),
                DatabaseForLog(database).c_str());
+  if ((*server)->health_port() != 0) std::fprintf(stderr, "artd: health on port %d\n", (*server)->health_port());
   if ((*server)->metrics_port() != 0) std::fprintf(stderr, "artd: metrics on port %d\n", (*server)->metrics_port());
   std::fflush(stderr);
 
@@ -160,6 +161,9 @@ int Main(int argc, char** argv) {
   serve->add_flag("--tls-require-client-cert", options.tls.require_client_cert,
                   "refuse clients without a certificate from --tls-client-ca-file")
       ->envname("ARTD_TLS_REQUIRE_CLIENT_CERT");
+  serve->add_option("--health-listen", options.health_listen_address,
+                    "host:port of a plaintext port serving only gRPC health (for probes without TLS; empty: off)")
+      ->envname("ARTD_HEALTH_LISTEN");
   serve->add_option("--metrics-listen", options.observability.metrics_listen,
                     "host:port of the Prometheus endpoint /metrics (empty: off)")
       ->envname("ARTD_METRICS_LISTEN");

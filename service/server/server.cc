@@ -118,6 +118,17 @@ class GrpcServer final : public RunningServer {
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address));
     }
+    if (!options.health_listen_address.empty()) {
+      // A server of its own with no service registered: only the default health service (and
+      // reflection), which the builder adds to every server.
+      grpc::ServerBuilder health_builder;
+      health_builder.AddListeningPort(options.health_listen_address, grpc::InsecureServerCredentials(),
+                                      &health_port_);
+      health_server_ = health_builder.BuildAndStart();
+      if (health_server_ == nullptr || health_port_ == 0) {
+        return absl::UnavailableError(absl::StrCat("cannot listen on ", options.health_listen_address));
+      }
+    }
     // Retention: expired messages and request nonces are deleted in the background.
     purger_ = std::thread([this, store = store_.get(), interval = options.purge_interval] {
       while (!stopping_.WaitForNotificationWithTimeout(interval)) {
@@ -134,6 +145,7 @@ class GrpcServer final : public RunningServer {
   }
 
   int port() const override { return port_; }
+  int health_port() const override { return health_port_; }
   int metrics_port() const override { return metrics_endpoint_ != nullptr ? metrics_endpoint_->port() : 0; }
 
   void Shutdown(absl::Duration drain) override {
@@ -141,12 +153,17 @@ class GrpcServer final : public RunningServer {
     // health move away, and calls already queued reach a handler: gRPC's Shutdown cancels calls that
     // arrived but were not yet dispatched, and only calls inside a handler get the drain time.
     server_->GetHealthCheckService()->Shutdown();
+    if (health_server_ != nullptr) health_server_->GetHealthCheckService()->Shutdown();
     absl::SleepFor(std::min(drain / 4, absl::Seconds(1)));
     server_->Shutdown(absl::ToChronoTime(absl::Now() + drain));
+    if (health_server_ != nullptr) health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
     if (!stopping_.HasBeenNotified()) stopping_.Notify();
   }
 
-  void Wait() override { server_->Wait(); }
+  void Wait() override {
+    server_->Wait();
+    if (health_server_ != nullptr) health_server_->Wait();
+  }
 
  private:
   // Declared first, destroyed last: every metric below lives in it.
@@ -164,6 +181,8 @@ class GrpcServer final : public RunningServer {
   std::unique_ptr<observability::MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<grpc::Server> health_server_;
+  int health_port_ = 0;
   absl::Notification stopping_;
   std::thread purger_;
 };

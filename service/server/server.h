@@ -40,6 +40,9 @@ struct ObservabilityOptions {
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:50051";
   TlsOptions tls;
+  // Also serve the gRPC health service alone, in plaintext, here ("host:port"; empty: not). For probes
+  // that cannot speak TLS (Kubernetes' native gRPC probes) when the main port does.
+  std::string health_listen_address;
   ObservabilityOptions observability;
   ServiceConfig service;
   uint32_t max_receive_message_bytes = 64 * 1024 * 1024;
@@ -52,6 +55,8 @@ class RunningServer {
   virtual ~RunningServer() = default;
   // The port actually bound (useful with a ":0" listen address).
   virtual int port() const = 0;
+  // The port of the plaintext health endpoint, 0 when there is none.
+  virtual int health_port() const = 0;
   // The port of the metrics endpoint, 0 when there is none.
   virtual int metrics_port() const = 0;
   // Stops accepting calls, lets in-flight calls finish for up to |drain|, then cancels the rest.

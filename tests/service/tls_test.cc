@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "service/grpc/client_certificate.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/service/service_harness.h"
@@ -147,6 +148,35 @@ TEST_F(TlsTest, CertificatesAreIgnoredWhenTheServerDoesNotVerifyThem) {
       harness.store().BindClientCertificate("tenant-a", ValueOrDie(CertificateFingerprint(certificate.certificate))).ok());
   std::unique_ptr<TenantClient> client = harness.ClientOn(*tenant, Connect(harness, Tls(&certificate)), false);
   EXPECT_GRPC(Probe(*client), UNAUTHENTICATED);
+}
+
+TEST_F(TlsTest, AHealthPortAnswersPlaintextProbesBesideATlsPort) {
+  ServerOptions options = Options(true, true);
+  options.health_listen_address = "127.0.0.1:0";
+  ServiceHarness harness(options, Tls());
+  ASSERT_GT(harness.server().health_port(), 0);
+  auto check = [](std::shared_ptr<grpc::Channel> channel) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = grpc::health::v1::Health::NewStub(channel)->Check(&context, request, &response);
+    return status.ok() ? response.status() : grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  };
+  EXPECT_EQ(check(grpc::CreateChannel(absl::StrCat("127.0.0.1:", harness.server().health_port()),
+                                      grpc::InsecureChannelCredentials())),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  // The main port still wants TLS with a client certificate.
+  EXPECT_EQ(check(grpc::CreateChannel(absl::StrCat("127.0.0.1:", harness.server().port()),
+                                      grpc::InsecureChannelCredentials())),
+            grpc::health::v1::HealthCheckResponse::UNKNOWN);
+  // The health port serves nothing else.
+  std::unique_ptr<TenantClient> tenant = harness.NewTenant("tenant-a");
+  std::unique_ptr<TenantClient> on_health_port = harness.ClientOn(
+      *tenant,
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", harness.server().health_port()), grpc::InsecureChannelCredentials()),
+      true);
+  EXPECT_GRPC(Probe(*on_health_port), UNIMPLEMENTED);
 }
 
 TEST(TlsOptionsTest, InconsistentOptionsAreRefused) {
