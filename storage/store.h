@@ -117,6 +117,14 @@ struct TenantUsage {
   uint64_t members = 0;
 };
 
+// A member request's nonce, to be recorded until |expires_unix_millis| in the same transaction as the
+// write the request authorizes (a replayed request then changes nothing).
+struct RequestNonce {
+  std::string member_id;
+  Bytes nonce;
+  uint64_t expires_unix_millis = 0;
+};
+
 // ---- The interface ----
 
 class Store {
@@ -219,10 +227,12 @@ class Store {
                                                                 uint64_t after_epoch, uint32_t limit) = 0;
 
   // Mailbox. Messages get increasing sequence numbers per group (from 1, never reused). FetchMessages
-  // returns unexpired messages after |after_sequence|, oldest first, at most |limit|.
+  // returns unexpired messages after |after_sequence|, oldest first, at most |limit|. AppendMessage
+  // records |nonce| (when not null) in the same transaction, as RecordRequestNonce would: a used nonce
+  // is ALREADY_EXISTS and appends nothing. One durable write per post instead of two.
   virtual absl::StatusOr<uint64_t> AppendMessage(const std::string& tenant_id, const std::string& group_id,
                                                  const std::string& message, uint64_t now_unix_millis,
-                                                 uint64_t expires_unix_millis) = 0;
+                                                 uint64_t expires_unix_millis, const RequestNonce* nonce) = 0;
   virtual absl::StatusOr<std::vector<StoredMessageRecord>> FetchMessages(
       const std::string& tenant_id, const std::string& group_id, uint64_t after_sequence,
       uint32_t limit, uint64_t now_unix_millis) = 0;

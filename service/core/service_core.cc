@@ -94,9 +94,10 @@ absl::StatusOr<std::vector<art::Ed25519PublicKey>> ServiceCore::TrustedKeys(cons
   return keys;
 }
 
-absl::Status ServiceCore::CheckAuth(const std::string& tenant, std::string_view method,
-                                    const std::string& member_id, const v1::MemberAuth& auth,
-                                    const art::Sha256Digest& digest, const art::Ed25519PublicKey& signing_key) {
+absl::StatusOr<RequestNonce> ServiceCore::VerifyAuth(const std::string& tenant, std::string_view method,
+                                                     const std::string& member_id, const v1::MemberAuth& auth,
+                                                     const art::Sha256Digest& digest,
+                                                     const art::Ed25519PublicKey& signing_key) {
   if (auth.member_id() != member_id) {
     return absl::PermissionDeniedError(absl::StrCat("auth.member_id \"", auth.member_id(),
                                                     "\" is not the member this request speaks for (\"",
@@ -109,12 +110,21 @@ absl::Status ServiceCore::CheckAuth(const std::string& tenant, std::string_view 
         absl::StrCat("auth.timestamp_unix_millis is more than ", skew, " ms from the service's clock"));
   }
   ART_RETURN_IF_ERROR(art::VerifyRequestSignature(auth, signing_key, tenant, method, digest));
-  absl::Status fresh = store_->RecordRequestNonce(tenant, member_id, ToBytes(auth.nonce()),
-                                                  auth.timestamp_unix_millis() + skew);
-  if (absl::IsAlreadyExists(fresh)) {
+  return RequestNonce{member_id, ToBytes(auth.nonce()), auth.timestamp_unix_millis() + skew};
+}
+
+absl::Status ServiceCore::RefuseReplay(absl::Status recorded) {
+  if (absl::IsAlreadyExists(recorded)) {
     return absl::PermissionDeniedError("auth.nonce was already used: a replayed request is refused");
   }
-  return fresh;
+  return recorded;
+}
+
+absl::Status ServiceCore::CheckAuth(const std::string& tenant, std::string_view method,
+                                    const std::string& member_id, const v1::MemberAuth& auth,
+                                    const art::Sha256Digest& digest, const art::Ed25519PublicKey& signing_key) {
+  ART_ASSIGN_OR_RETURN(RequestNonce nonce, VerifyAuth(tenant, method, member_id, auth, digest, signing_key));
+  return RefuseReplay(store_->RecordRequestNonce(tenant, member_id, nonce.nonce, nonce.expires_unix_millis));
 }
 
 absl::Status ServiceCore::CheckPublishedMemberAuth(const std::string& tenant, std::string_view method,
@@ -553,14 +563,17 @@ absl::StatusOr<v1::PostMessageResponse> ServiceCore::PostMessage(const std::stri
                                                    message.epoch()));
   }
   ART_ASSIGN_OR_RETURN(std::optional<art::LeafOccupant> occupant, OccupantOf(rows[0]));
-  ART_RETURN_IF_ERROR(CheckAuth(tenant, art::kPostMessageMethod, occupant->member_id, request.auth(),
-                                art::RequestDigest(request), occupant->signing_key));
+  // The nonce is recorded with the message, in one durable write.
+  ART_ASSIGN_OR_RETURN(RequestNonce nonce, VerifyAuth(tenant, art::kPostMessageMethod, occupant->member_id,
+                                                      request.auth(), art::RequestDigest(request),
+                                                      occupant->signing_key));
   const uint64_t now = Now();
-  ART_ASSIGN_OR_RETURN(uint64_t sequence, store_->AppendMessage(tenant, message.group_id(), message.SerializeAsString(),
-                                                                now, now + config_.message_ttl_millis));
+  absl::StatusOr<uint64_t> sequence = store_->AppendMessage(tenant, message.group_id(), message.SerializeAsString(),
+                                                            now, now + config_.message_ttl_millis, &nonce);
+  ART_RETURN_IF_ERROR(RefuseReplay(sequence.status()));
   NotifyWatchers();
   v1::PostMessageResponse response;
-  response.set_sequence(sequence);
+  response.set_sequence(*sequence);
   return response;
 }
 

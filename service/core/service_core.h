@@ -79,8 +79,15 @@ class ServiceCore {
   }
   // The tenant's credential keys, as trust anchors for credential checks.
   absl::StatusOr<std::vector<art::Ed25519PublicKey>> TrustedKeys(const std::string& tenant);
-  // Checks a MemberAuth for |member_id| over |digest| under |signing_key|: shape, timestamp window,
-  // signature, and that the nonce is new.
+  // Checks a MemberAuth for |member_id| (member, timestamp window, signature over |digest| under
+  // |signing_key|) and returns its nonce, which the caller must record with the write the request
+  // authorizes.
+  absl::StatusOr<RequestNonce> VerifyAuth(const std::string& tenant, std::string_view method,
+                                          const std::string& member_id, const v1::MemberAuth& auth,
+                                          const art::Sha256Digest& digest, const art::Ed25519PublicKey& signing_key);
+  // A nonce's recording refused as ALREADY_EXISTS becomes PERMISSION_DENIED (a replay).
+  static absl::Status RefuseReplay(absl::Status recorded);
+  // VerifyAuth, then records the nonce on its own (a replay is PERMISSION_DENIED).
   absl::Status CheckAuth(const std::string& tenant, std::string_view method, const std::string& member_id,
                          const v1::MemberAuth& auth, const art::Sha256Digest& digest,
                          const art::Ed25519PublicKey& signing_key);

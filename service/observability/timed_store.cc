@@ -223,9 +223,9 @@ class TimedStore final : public Store {
   }
   absl::StatusOr<uint64_t> AppendMessage(const std::string& tenant_id, const std::string& group_id,
                                          const std::string& message, uint64_t now_unix_millis,
-                                         uint64_t expires_unix_millis) override {
+                                         uint64_t expires_unix_millis, const RequestNonce* nonce) override {
     return Timed(kAppendMessage, [&] {
-      return inner_->AppendMessage(tenant_id, group_id, message, now_unix_millis, expires_unix_millis);
+      return inner_->AppendMessage(tenant_id, group_id, message, now_unix_millis, expires_unix_millis, nonce);
     });
   }
   absl::StatusOr<std::vector<StoredMessageRecord>> FetchMessages(const std::string& tenant_id,

@@ -215,6 +215,15 @@ absl::Status Claim(Connection& c, const std::string& exists_message, const char*
   return inserted.status();
 }
 
+// Records a request nonce; the primary key claims it, so of two replicas recording it at once one
+// gets ALREADY_EXISTS.
+absl::Status ClaimNonce(Connection& c, const std::string& tenant_id, const RequestNonce& nonce) {
+  return Claim(c, absl::StrCat("request nonce of member ", Quote(nonce.member_id), " was already used"),
+               "INSERT INTO request_nonces (tenant_id, member_id, nonce, expires_unix_millis) "
+               "VALUES ($1, $2, $3, $4)",
+               tenant_id, nonce.member_id, AsBytea(nonce.nonce), nonce.expires_unix_millis);
+}
+
 absl::Status RequireTenant(Connection& c, const std::string& tenant_id) {
   ART_ASSIGN_OR_RETURN(Result found, c.Query("SELECT 1 FROM tenants WHERE tenant_id = $1", tenant_id));
   if (found.rows() == 0) return absl::NotFoundError(absl::StrCat("tenant ", Quote(tenant_id), " not found"));
@@ -534,10 +543,7 @@ class PostgresStore final : public Store {
     // The primary key claims the nonce: of two replicas recording it at once, one gets ALREADY_EXISTS.
     return Write([&](Connection& c) {
       ART_RETURN_IF_ERROR(RequireTenant(c, tenant_id));
-      return Claim(c, absl::StrCat("request nonce of member ", Quote(member_id), " was already used"),
-                   "INSERT INTO request_nonces (tenant_id, member_id, nonce, expires_unix_millis) "
-                   "VALUES ($1, $2, $3, $4)",
-                   tenant_id, member_id, AsBytea(nonce), expires_unix_millis);
+      return ClaimNonce(c, tenant_id, RequestNonce{member_id, nonce, expires_unix_millis});
     });
   }
 
@@ -762,8 +768,11 @@ class PostgresStore final : public Store {
 
   absl::StatusOr<uint64_t> AppendMessage(const std::string& tenant_id, const std::string& group_id,
                                          const std::string& message, uint64_t now_unix_millis,
-                                         uint64_t expires_unix_millis) override {
+                                         uint64_t expires_unix_millis, const RequestNonce* nonce) override {
     return Write([&](Connection& c) -> absl::StatusOr<uint64_t> {
+      // A replayed nonce fails here and the transaction appends nothing. (The group's tenant exists
+      // when the group does, which the counter's update below checks.)
+      if (nonce != nullptr) ART_RETURN_IF_ERROR(ClaimNonce(c, tenant_id, *nonce));
       // The group's counter, bumped under its row lock in this transaction, so sequences are dense per
       // group and never reused, whichever replica appends.
       ART_ASSIGN_OR_RETURN(Result bumped,

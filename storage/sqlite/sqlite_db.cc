@@ -28,6 +28,13 @@ absl::Status SqliteStatus(int rc, sqlite3* db, const std::string& context) {
       return absl::FailedPreconditionError(message);
     case SQLITE_FULL:
       return absl::ResourceExhaustedError(message);
+    case SQLITE_IOERR:
+      // The file system refused a read or write: a full disk (a write past RLIMIT_FSIZE or a quota,
+      // EFBIG/EDQUOT, comes back as an I/O error rather than SQLITE_FULL) or a failing device.
+      // SQLite has rolled the transaction back, so the call can succeed once the condition passes:
+      // UNAVAILABLE, which clients retry, rather than INTERNAL, which says the service is broken.
+      return absl::UnavailableError(
+          absl::StrCat(message, " (the database's storage refused I/O: is its disk full?)"));
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return absl::DataLossError(message);

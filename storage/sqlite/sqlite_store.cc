@@ -226,6 +226,14 @@ absl::Status Insert(Connection& c, const std::string& already_exists_message, co
 
 std::string Quote(const std::string& id) { return absl::StrCat("\"", id, "\""); }
 
+// Records a request nonce; ALREADY_EXISTS when it was used before.
+absl::Status ClaimNonce(Connection& c, const std::string& tenant_id, const RequestNonce& nonce) {
+  return Insert(c, absl::StrCat("request nonce of member ", Quote(nonce.member_id), " was already used"),
+                "INSERT INTO request_nonces (tenant_id, member_id, nonce, expires_unix_millis) "
+                "VALUES (?1, ?2, ?3, ?4)",
+                tenant_id, nonce.member_id, AsBlob(nonce.nonce), nonce.expires_unix_millis);
+}
+
 absl::Status GroupNotFound(const std::string& group_id) {
   return absl::NotFoundError(absl::StrCat("group ", Quote(group_id), " not found"));
 }
@@ -626,10 +634,7 @@ class SqliteStore final : public Store {
                                   const Bytes& nonce, uint64_t expires_unix_millis) override {
     return Write([&](Connection& c) {
       ART_RETURN_IF_ERROR(RequireTenant(c, tenant_id));
-      return Insert(c, absl::StrCat("request nonce of member ", Quote(member_id), " was already used"),
-                    "INSERT INTO request_nonces (tenant_id, member_id, nonce, expires_unix_millis) "
-                    "VALUES (?1, ?2, ?3, ?4)",
-                    tenant_id, member_id, AsBlob(nonce), expires_unix_millis);
+      return ClaimNonce(c, tenant_id, RequestNonce{member_id, nonce, expires_unix_millis});
     });
   }
 
@@ -876,8 +881,11 @@ class SqliteStore final : public Store {
 
   absl::StatusOr<uint64_t> AppendMessage(const std::string& tenant_id, const std::string& group_id,
                                          const std::string& message, uint64_t now_unix_millis,
-                                         uint64_t expires_unix_millis) override {
+                                         uint64_t expires_unix_millis, const RequestNonce* nonce) override {
     return Write([&](Connection& c) -> absl::StatusOr<uint64_t> {
+      // The nonce first: a replay fails here and its savepoint undoes nothing else. (The group's
+      // tenant exists when the group does, which the counter's update below checks.)
+      if (nonce != nullptr) ART_RETURN_IF_ERROR(ClaimNonce(c, tenant_id, *nonce));
       // The group's counter, bumped in this transaction, so sequences are dense and never reused.
       ART_ASSIGN_OR_RETURN(std::optional<int64_t> sequence,
                            QueryInt(c,

@@ -496,13 +496,13 @@ TEST_P(StoreConformance, GetCommitReturnsTheSetupAndEachCommit) {
 
 TEST_P(StoreConformance, MessagesSequenceFetchAndExpiry) {
   ASSERT_OK(CreateTestGroup(*store_, kTenantA, kGroup, kLeaves));
-  EXPECT_CODE(store_->AppendMessage(kTenantA, "no-such-group", "m", kNow, kNow + 1000), kNotFound);
+  EXPECT_CODE(store_->AppendMessage(kTenantA, "no-such-group", "m", kNow, kNow + 1000, nullptr), kNotFound);
   std::vector<uint64_t> sequences;
   for (int i = 1; i <= 4; ++i) {
     // Message 2 expires early.
     const uint64_t expiry = i == 2 ? kNow + 10 : kNow + 100000;
     ASSERT_OK_AND_ASSIGN(uint64_t sequence,
-                         store_->AppendMessage(kTenantA, kGroup, absl::StrCat("message-", i), kNow + i, expiry));
+                         store_->AppendMessage(kTenantA, kGroup, absl::StrCat("message-", i), kNow + i, expiry, nullptr));
     sequences.push_back(sequence);
   }
   for (size_t i = 1; i < sequences.size(); ++i) EXPECT_GT(sequences[i], sequences[i - 1]);
@@ -525,9 +525,28 @@ TEST_P(StoreConformance, MessagesSequenceFetchAndExpiry) {
   ASSERT_OK_AND_ASSIGN(std::vector<StoredMessageRecord> purged, store_->FetchMessages(kTenantA, kGroup, 0, 10, kNow));
   EXPECT_THAT(SequencesOf(purged), ElementsAre(sequences[0], sequences[2], sequences[3]));
   // Sequences are never reused.
-  ASSERT_OK_AND_ASSIGN(uint64_t next, store_->AppendMessage(kTenantA, kGroup, "message-5", kNow, kNow + 100000));
+  ASSERT_OK_AND_ASSIGN(uint64_t next, store_->AppendMessage(kTenantA, kGroup, "message-5", kNow, kNow + 100000, nullptr));
   EXPECT_GT(next, sequences[3]);
   EXPECT_CODE(store_->FetchMessages(kTenantA, "no-such-group", 0, 10, kNow), kNotFound);
+}
+
+TEST_P(StoreConformance, MessageWithNonceIsAppendedOnceAndTheNonceIsRecorded) {
+  ASSERT_OK(CreateTestGroup(*store_, kTenantA, kGroup, kLeaves));
+  const RequestNonce nonce{"alice", B("post-nonce"), kNow + 1000};
+  ASSERT_OK_AND_ASSIGN(uint64_t sequence,
+                       store_->AppendMessage(kTenantA, kGroup, "once", kNow, kNow + 100000, &nonce));
+  // The replay appends nothing and leaves the counter alone.
+  EXPECT_CODE(store_->AppendMessage(kTenantA, kGroup, "replayed", kNow, kNow + 100000, &nonce), kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredMessageRecord> stored, store_->FetchMessages(kTenantA, kGroup, 0, 10, kNow));
+  EXPECT_THAT(SequencesOf(stored), ElementsAre(sequence));
+  ASSERT_OK_AND_ASSIGN(uint64_t next, store_->AppendMessage(kTenantA, kGroup, "next", kNow, kNow + 100000, nullptr));
+  EXPECT_EQ(next, sequence + 1);
+  // The nonce was recorded as RecordRequestNonce would have.
+  EXPECT_CODE(store_->RecordRequestNonce(kTenantA, "alice", B("post-nonce"), kNow + 1000), kAlreadyExists);
+  // A post to a missing group records no nonce.
+  const RequestNonce other{"alice", B("other-nonce"), kNow + 1000};
+  EXPECT_CODE(store_->AppendMessage(kTenantA, "no-such-group", "m", kNow, kNow + 1000, &other), kNotFound);
+  EXPECT_OK(store_->RecordRequestNonce(kTenantA, "alice", B("other-nonce"), kNow + 1000));
 }
 
 TEST_P(StoreConformance, WelcomesStoredWithCommitFetchedAndDeleted) {
@@ -582,7 +601,7 @@ TEST_P(StoreConformance, TenantsAreIsolated) {
   add.welcome = "welcome:dave";
   add.welcome_member_id = "dave";
   ASSERT_OK(store_->ApplyCommit(kTenantA, kGroup, add));
-  ASSERT_OK(store_->AppendMessage(kTenantA, kGroup, "secret", kNow, kNow + 100000).status());
+  ASSERT_OK(store_->AppendMessage(kTenantA, kGroup, "secret", kNow, kNow + 100000, nullptr).status());
   ASSERT_OK(store_->PutStateBlob(kTenantA, "alice", "state", 0, "cipher").status());
 
   EXPECT_CODE(store_->GetIdentity(kTenantB, "alice"), kNotFound);
@@ -592,7 +611,7 @@ TEST_P(StoreConformance, TenantsAreIsolated) {
   EXPECT_CODE(store_->LoadNodes(kTenantB, kGroup, 0, {0}), kNotFound);
   EXPECT_CODE(store_->ListCommits(kTenantB, kGroup, 0, 10), kNotFound);
   EXPECT_CODE(store_->FetchMessages(kTenantB, kGroup, 0, 10, kNow), kNotFound);
-  EXPECT_CODE(store_->AppendMessage(kTenantB, kGroup, "m", kNow, kNow + 1000), kNotFound);
+  EXPECT_CODE(store_->AppendMessage(kTenantB, kGroup, "m", kNow, kNow + 1000, nullptr), kNotFound);
   EXPECT_CODE(store_->ApplyCommit(kTenantB, kGroup, TestCommit(1, kLeaves, "b")), kNotFound);
   EXPECT_THAT(store_->FetchWelcomes(kTenantB, "dave").value(), IsEmpty());
   EXPECT_CODE(store_->GetStateBlob(kTenantB, "alice", "state"), kNotFound);
@@ -600,7 +619,7 @@ TEST_P(StoreConformance, TenantsAreIsolated) {
   // Tenant B may reuse every name; A's data stay as they were.
   ASSERT_OK(store_->PutIdentity(kTenantB, "alice", "credential:other-alice"));
   ASSERT_OK(CreateTestGroup(*store_, kTenantB, kGroup, 2));
-  ASSERT_OK_AND_ASSIGN(uint64_t b_sequence, store_->AppendMessage(kTenantB, kGroup, "b-message", kNow, kNow + 1000));
+  ASSERT_OK_AND_ASSIGN(uint64_t b_sequence, store_->AppendMessage(kTenantB, kGroup, "b-message", kNow, kNow + 1000, nullptr));
   EXPECT_EQ(store_->GetIdentity(kTenantA, "alice").value_or(""), "credential:alice");
   EXPECT_EQ(store_->GroupHeader(kTenantA, kGroup).value().epoch, 1u);
   EXPECT_EQ(store_->GroupHeader(kTenantB, kGroup).value().leaf_count, 2u);

@@ -102,10 +102,9 @@ TEST_F(DiskFullTest, NothingAcknowledgedIsLostAndWritesResumeOnceThereIsRoom) {
   ART_ASSERT_OK(CheckAcknowledgedStored(*client_, "filling", all_));
 }
 
-// Disabled until storage/sqlite maps SQLite's I/O errors (EFBIG past a file size limit comes back as
-// SQLITE_IOERR_WRITE) to UNAVAILABLE: today such a write fails INTERNAL "disk I/O error". The fix is in the
-// faults work's report (faults-fixes.patch); enable this test with it.
-TEST_F(DiskFullTest, DISABLED_WritesFailWithAStatusNamingTheFullDisk) {
+// A write past the file size limit comes back from SQLite as SQLITE_IOERR_WRITE (EFBIG), which
+// storage/sqlite maps to UNAVAILABLE with a message naming the likely full disk.
+TEST_F(DiskFullTest, WritesFailWithAStatusNamingTheFullDisk) {
   ExpectDiskFull(FillTheDiskUnderAWriter(), "the writer's last call");
   ASSERT_NO_FATAL_FAILURE(WriteEachKind(ExpectDiskFull));
 }
