@@ -167,6 +167,10 @@ int Main(int argc, char** argv) {
   serve->add_option("--metrics-listen", options.observability.metrics_listen,
                     "host:port of the Prometheus endpoint /metrics (empty: off)")
       ->envname("ARTD_METRICS_LISTEN");
+  serve->add_option("--access-log", options.observability.access_log_enabled,
+                    "write an access log line per call on stderr (false: metrics only)")
+      ->envname("ARTD_ACCESS_LOG")
+      ->capture_default_str();
   std::string log_format = "json";
   serve->add_option("--log-format", log_format, "access log format")
       ->envname("ARTD_LOG_FORMAT")

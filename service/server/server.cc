@@ -71,6 +71,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const
   return grpc::SslServerCredentials(options);
 }
 
+observability::LogSink* AccessLogSink(const ObservabilityOptions& options) {
+  if (!options.access_log_enabled) return nullptr;
+  return options.access_log != nullptr ? options.access_log : &observability::StderrLogSink();
+}
+
 class GrpcServer final : public RunningServer {
  public:
   GrpcServer(const ServerOptions& options, Store* store)
@@ -109,10 +114,7 @@ class GrpcServer final : public RunningServer {
     builder.RegisterService(&state_blobs_);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
     interceptors.push_back(std::make_unique<observability::RpcObserverFactory>(
-        &rpc_metrics_, &call_tenants_,
-        options.observability.access_log != nullptr ? options.observability.access_log
-                                                    : &observability::StderrLogSink(),
-        options.observability.log_format));
+        &rpc_metrics_, &call_tenants_, AccessLogSink(options.observability), options.observability.log_format));
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {

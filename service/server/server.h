@@ -30,7 +30,8 @@ struct TlsOptions {
 struct ObservabilityOptions {
   std::string metrics_listen;  // "host:port" of the Prometheus endpoint (/metrics); empty: none.
   observability::LogFormat log_format = observability::LogFormat::kJson;
-  // Access log lines go here (nullptr: stderr). Must outlive the server.
+  // Access log lines go here (nullptr: stderr) unless disabled. Must outlive the server.
+  bool access_log_enabled = true;
   observability::LogSink* access_log = nullptr;
   // The tenant gauges: refresh interval and how many tenants get their own series.
   absl::Duration tenant_metrics_interval = absl::Seconds(30);

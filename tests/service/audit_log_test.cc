@@ -2,10 +2,10 @@
 // the tenant and the key id or certificate fingerprint, and never an API key or its hash.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 

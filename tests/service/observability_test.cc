@@ -2,16 +2,15 @@
 // status code, commit conflicts, storage latency, bounded tenant gauges, nothing secret) and the
 // access log (one JSON object per call with its request id, never an API key).
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
@@ -232,6 +231,20 @@ TEST_F(ObservabilityTest, AccessLogLinesAreJsonWithRequestIdsAndNoKeys) {
   ASSERT_EQ(by_request_id.count(replaced), 1u);
   EXPECT_EQ(by_request_id[replaced]["code"], "UNAUTHENTICATED");
   EXPECT_EQ(by_request_id[replaced]["tenant"], "");
+}
+
+TEST(AccessLogTest, CanBeTurnedOff) {
+  CapturingSink access_log;
+  ServerOptions options;
+  options.observability.access_log = &access_log;
+  options.observability.access_log_enabled = false;
+  ServiceHarness harness(options, HarnessChannel());
+  std::unique_ptr<TenantClient> tenant = harness.NewTenant("tenant-a");
+  v1::CountPrekeysRequest request;
+  request.set_member_id("nobody");
+  v1::CountPrekeysResponse response;
+  ASSERT_TRUE(tenant->keys->CountPrekeys(tenant->Context().get(), request, &response).ok());
+  EXPECT_TRUE(access_log.lines().empty());
 }
 
 TEST(LogLineTest, TextFormatQuotesOnlyWhatNeedsIt) {

@@ -71,7 +71,8 @@ ServerOptions WithConfig(ServiceConfig config) {
 
 }  // namespace
 
-ServiceHarness::ServiceHarness(ServiceConfig config) : ServiceHarness(WithConfig(std::move(config)), HarnessChannel()) {}
+ServiceHarness::ServiceHarness(ServiceConfig config)
+    : ServiceHarness(WithConfig(std::move(config)), HarnessChannel()) {}
 
 ServiceHarness::ServiceHarness(ServerOptions options, const HarnessChannel& channel) {
   database_path_ = TempPath("artd.db");

@@ -34,7 +34,8 @@ KeyPtr NewKey() {
 
 std::string KeyPem(EVP_PKEY* key) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-  Check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1, "PEM_write_bio_PrivateKey");
+  Check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
+        "PEM_write_bio_PrivateKey");
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(size));
@@ -69,8 +70,8 @@ CertPtr NewCertificate(EVP_PKEY* key, const std::string& common_name, X509* issu
   X509_gmtime_adj(X509_getm_notAfter(certificate.get()), 24 * 3600);
   X509_set_pubkey(certificate.get(), key);
   X509_NAME* name = X509_get_subject_name(certificate.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(certificate.get(), issuer != nullptr ? X509_get_subject_name(issuer) : name);
   return certificate;
 }
@@ -88,7 +89,8 @@ struct TestCertificateAuthority::State {
     AddExtension(leaf.get(), certificate.get(), NID_basic_constraints, "critical,CA:FALSE");
     AddExtension(leaf.get(), certificate.get(), NID_key_usage, "critical,digitalSignature");
     AddExtension(leaf.get(), certificate.get(), NID_ext_key_usage, extended_key_usage);
-    if (subject_alt_name != nullptr) AddExtension(leaf.get(), certificate.get(), NID_subject_alt_name, subject_alt_name);
+    if (subject_alt_name != nullptr)
+      AddExtension(leaf.get(), certificate.get(), NID_subject_alt_name, subject_alt_name);
     Check(X509_sign(leaf.get(), key.get(), EVP_sha256()) > 0, "X509_sign");
     return PemKeyAndCertificate{KeyPem(leaf_key.get()), CertificatePem(leaf.get())};
   }

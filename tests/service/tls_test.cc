@@ -144,8 +144,9 @@ TEST_F(TlsTest, CertificatesAreIgnoredWhenTheServerDoesNotVerifyThem) {
   ServiceHarness harness(Options(false, false), Tls());
   std::unique_ptr<TenantClient> tenant = harness.NewTenant("tenant-a");
   const PemKeyAndCertificate certificate = ca_.IssueClient("client");
-  ASSERT_TRUE(
-      harness.store().BindClientCertificate("tenant-a", ValueOrDie(CertificateFingerprint(certificate.certificate))).ok());
+  ASSERT_TRUE(harness.store()
+                  .BindClientCertificate("tenant-a", ValueOrDie(CertificateFingerprint(certificate.certificate)))
+                  .ok());
   std::unique_ptr<TenantClient> client = harness.ClientOn(*tenant, Connect(harness, Tls(&certificate)), false);
   EXPECT_GRPC(Probe(*client), UNAUTHENTICATED);
 }
@@ -172,10 +173,11 @@ TEST_F(TlsTest, AHealthPortAnswersPlaintextProbesBesideATlsPort) {
             grpc::health::v1::HealthCheckResponse::UNKNOWN);
   // The health port serves nothing else.
   std::unique_ptr<TenantClient> tenant = harness.NewTenant("tenant-a");
-  std::unique_ptr<TenantClient> on_health_port = harness.ClientOn(
-      *tenant,
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", harness.server().health_port()), grpc::InsecureChannelCredentials()),
-      true);
+  std::unique_ptr<TenantClient> on_health_port =
+      harness.ClientOn(*tenant,
+                       grpc::CreateChannel(absl::StrCat("127.0.0.1:", harness.server().health_port()),
+                                           grpc::InsecureChannelCredentials()),
+                       true);
   EXPECT_GRPC(Probe(*on_health_port), UNIMPLEMENTED);
 }
 
