@@ -10,6 +10,7 @@
 
 #include <map>
 #include <mutex>
+#include <regex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
@@ -140,6 +141,8 @@ TEST_F(ObservabilityTest, MetricsCountCallsByMethodAndCode) {
     EXPECT_THAT(scrape, Not(HasSubstr(tenant->api_key.substr(tenant->api_key.rfind('_') + 1))));
     EXPECT_THAT(scrape, Not(HasSubstr(art::ToHex(HashApiKey(tenant->api_key)))));
   }
+  // Nor anything shaped like key material: no run of 32 or more hex digits.
+  EXPECT_FALSE(std::regex_search(scrape, std::regex("[0-9a-fA-F]{32,}")));
 }
 
 TEST_F(ObservabilityTest, CommitConflictsAreCounted) {
