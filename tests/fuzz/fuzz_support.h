@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -35,6 +35,9 @@ absl::StatusOr<Device> DeviceFromInput(const MemberDevice& input);
 // The fuzz-input form of a device, for the seed generator.
 MemberDevice DeviceToInput(const art::MemberIdentity& identity, const art::PrekeySecrets& prekeys,
                            const std::vector<art::Ed25519PublicKey>& trusted_tenant_keys);
+
+// The bytes of |secret| as a protobuf bytes value (inputs carry keys in clear: they are test keys).
+std::string SecretToString(const art::SecretBytes& secret);
 
 // The well-formed Ed25519 public keys among |keys| (others are dropped: a configuration never holds them).
 std::vector<art::Ed25519PublicKey> TrustedKeys(const google::protobuf::RepeatedPtrField<std::string>& keys);

@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,10 +53,6 @@ void OrDie(const absl::Status& status) {
   }
 }
 
-std::string SecretToString(const art::SecretBytes& secret) {
-  return std::string(reinterpret_cast<const char*>(secret.data()), secret.size());
-}
-
 // The session every seed is cut from.
 class Session {
  public:
@@ -93,11 +88,12 @@ class Session {
 
     // Epoch 0 -> 1: member 0 updates. Other commits made on epoch 0 are seeds for the public checks.
     art::PendingCommit update = ValueOrDie(groups_[0].CreateUpdate());
-    art::PendingCommit add_at_0 = ValueOrDie(groups_[1].CreateAdd(tenant_.NewMember("member-x")->TakeBundle()));
+    art::PendingCommit add_at_0 =
+        ValueOrDie(groups_[1].CreateAdd(tenant_.NewMember("member-x")->TakeBundle()));
     art::PendingCommit remove_at_0 = ValueOrDie(groups_[2].CreateRemove(1));
     WriteStoredGroupSeeds(update, add_at_0, remove_at_0);
-    for (const auto& [name, pending] : {std::pair{"update", &update}, std::pair{"add", &add_at_0},
-                                        std::pair{"remove", &remove_at_0}}) {
+    for (const auto& [name, pending] :
+         {std::pair{"update", &update}, std::pair{"add", &add_at_0}, std::pair{"remove", &remove_at_0}}) {
       PublicCommitInput input;
       *input.add_trusted_tenant_keys() = art::ToField(tenant_.credential_key().public_key());
       *input.mutable_state() = state_0;
@@ -161,7 +157,8 @@ class Session {
     MemberInput newcomer_input;
     *newcomer_input.mutable_device() = Device(*members_[4]);
     newcomer_input.set_serialized_group(SecretToString(ValueOrDie(groups_[4].Serialize())));
-    *newcomer_input.add_events()->mutable_message() = ValueOrDie(groups_[0].Protect(7, art::AsBytes("welcome!")));
+    *newcomer_input.add_events()->mutable_message() =
+        ValueOrDie(groups_[0].Protect(7, art::AsBytes("welcome!")));
     WriteSeed("member_fuzzer", "newcomer_receives", newcomer_input);
     PublicCommitInput history;
     *history.add_trusted_tenant_keys() = art::ToField(tenant_.credential_key().public_key());
@@ -205,9 +202,9 @@ class Session {
   template <typename Request>
   void SignAuth(Request* request, std::string_view method, const TestMember& member) {
     request->clear_auth();
-    *request->mutable_auth() = ValueOrDie(art::SignRequest(member.identity.signing_key, kTenant, method,
-                                                           member.member_id(), art::RequestDigest(*request),
-                                                           now_millis_));
+    *request->mutable_auth() =
+        ValueOrDie(art::SignRequest(member.identity.signing_key, kTenant, method, member.member_id(),
+                                    art::RequestDigest(*request), now_millis_));
     SignedRequestInput input;
     input.set_signing_key(art::ToField(member.identity.signing_key.public_key()));
     const google::protobuf::FieldDescriptor* field =
@@ -233,7 +230,8 @@ class Session {
     SignAuth(publish, art::kPublishIdentityMethod, member);
     art::v1::UploadPrekeysRequest* upload = Call().mutable_upload_prekeys();
     *upload->mutable_signed_prekey() = member.signed_prekey;
-    for (const art::v1::OneTimePrekey& prekey : member.one_time_prekeys) *upload->add_one_time_prekeys() = prekey;
+    for (const art::v1::OneTimePrekey& prekey : member.one_time_prekeys)
+      *upload->add_one_time_prekeys() = prekey;
     Signed(upload, art::kUploadPrekeysMethod, member);
   }
 
@@ -250,7 +248,8 @@ class Session {
     if (pending.welcome.has_value()) *submit->mutable_welcome() = *pending.welcome;
     if (submitted_ == 0) SignAuth(submit, art::kSubmitCommitMethod, *members_[committer]);
     ++submitted_;
-    service_view_.Apply(ValueOrDie(service_view_.StageCommit(pending.commit, tenant_.config().trusted_tenant_keys)));
+    service_view_.Apply(
+        ValueOrDie(service_view_.StageCommit(pending.commit, tenant_.config().trusted_tenant_keys)));
     const art::v1::Commit commit = pending.commit;
     groups_[committer].ApplyPendingCommit(std::move(pending));
     for (size_t i = 0; i < groups_.size(); ++i) {
@@ -346,7 +345,8 @@ class Session {
     StateFileInput input;
     input.set_key(SecretToString(key));
     input.set_name("group-1");
-    input.set_file_contents(std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()));
+    input.set_file_contents(
+        std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()));
     WriteSeed("state_file_fuzzer", "group_state_version_2", input);
     std::filesystem::remove_all(directory);
   }

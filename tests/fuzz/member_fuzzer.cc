@@ -28,8 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   MemberInput input;
   std::optional<Device> device = ParseInputWithDevice(data, size, &input);
   if (!device.has_value()) return 0;
-  absl::StatusOr<art::MemberGroup> group = art::MemberGroup::Deserialize(
-      device->config, device->identity, art::AsBytes(input.serialized_group()));
+  absl::StatusOr<art::MemberGroup> group =
+      art::MemberGroup::Deserialize(device->config, device->identity, art::AsBytes(input.serialized_group()));
   if (!group.ok()) return 0;
   CheckRoundTrip(*device, *group);
 

@@ -37,14 +37,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Names longer than this would exceed the file name limit once hex-encoded.
   if (input.name().size() > 100) return 0;
   const art::SecretBytes key(art::AsBytes(input.key()));
-  absl::StatusOr<std::unique_ptr<artd::client::StateStore>> store = artd::client::OpenFileStateStore(ScratchDirectory(), key);
+  absl::StatusOr<std::unique_ptr<artd::client::StateStore>> store =
+      artd::client::OpenFileStateStore(ScratchDirectory(), key);
   if (!store.ok()) return 0;
 
   // The store's documented layout: one file per name, "s-" and the name in hex.
   const std::string path = absl::StrCat(ScratchDirectory(), "/s-", art::ToHex(art::AsBytes(input.name())));
   FILE* file = fopen(path.c_str(), "wb");
   Check(file != nullptr, "cannot write the state file");
-  Check(fwrite(input.file_contents().data(), 1, input.file_contents().size(), file) == input.file_contents().size(),
+  Check(fwrite(input.file_contents().data(), 1, input.file_contents().size(), file) ==
+            input.file_contents().size(),
         "cannot write the state file");
   Check(fclose(file) == 0, "cannot write the state file");
 

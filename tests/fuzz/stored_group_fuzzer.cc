@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // protobuf aborts (regressions/stored_group_fuzzer/empty_group_with_node_rows). Reported against
   // service/core; drop this condition once LoadState refuses such a header.
   if (!ParseInput(data, size, &input) || input.leaf_count() == 0 || input.leaf_count() > kMaxLeaves ||
-      static_cast<uint32_t>(input.leaves_size()) > kMaxLeaves || input.nodes_size() > 2 * static_cast<int>(kMaxLeaves)) {
+      static_cast<uint32_t>(input.leaves_size()) > kMaxLeaves ||
+      input.nodes_size() > 2 * static_cast<int>(kMaxLeaves)) {
     return 0;
   }
   absl::StatusOr<FuzzedService> service = StartFuzzedService(input.tenant_credential_keys(), 1);
@@ -41,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<artd::LeafRecord> leaves;
   for (const StoredLeaf& leaf : input.leaves()) {
     leaves.push_back(artd::LeafRecord{leaf.leaf(), leaf.member_id(), leaf.credential(),
-                                      ToBytes(leaf.credential_hash()), ToBytes(leaf.signing_key()), leaf.keyed_by()});
+                                      ToBytes(leaf.credential_hash()), ToBytes(leaf.signing_key()),
+                                      leaf.keyed_by()});
   }
   std::vector<artd::NodeRecord> nodes;
   for (const StoredNode& node : input.nodes()) {

@@ -13,11 +13,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::optional<Device> device = ParseInputWithDevice(data, size, &input);
   if (!device.has_value()) return 0;
   const size_t one_time_before = device->prekeys.one_time_prekeys.size();
-  absl::StatusOr<art::MemberGroup> joined = art::MemberGroup::JoinFromWelcome(
-      device->config, device->identity, &device->prekeys, input.welcome(), input.add_commit(),
-      input.state_after());
+  absl::StatusOr<art::MemberGroup> joined =
+      art::MemberGroup::JoinFromWelcome(device->config, device->identity, &device->prekeys, input.welcome(),
+                                        input.add_commit(), input.state_after());
   if (!joined.ok()) {
-    Check(device->prekeys.one_time_prekeys.size() == one_time_before, "a failed join spent a one-time prekey");
+    Check(device->prekeys.one_time_prekeys.size() == one_time_before,
+          "a failed join spent a one-time prekey");
     return 0;
   }
   Check(joined->epoch() == input.state_after().epoch(), "joined at another epoch than the state's");
