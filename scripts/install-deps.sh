@@ -9,7 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libpq-dev postgresql
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev prometheus-cpp-dev
   python3
   # deploy/test.sh: the container image (kubectl and Node.js come with the machine image).
   buildah podman runc

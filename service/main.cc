@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "art/crypto/bytes.h"
 #include "service/grpc/client_certificate.h"
 #include "service/grpc/tenant_authenticator.h"
@@ -54,6 +55,9 @@ int Serve(const ServerOptions& options, const std::string& database, int drain_s
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Abseil's mutex deadlock detection (on in Debian's build) records every lock acquisition in a
+  // global graph: a cost on every storage call. The tests keep it; the server does without.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   std::unique_ptr<Store> store = OpenOrExit(database);
   absl::StatusOr<std::unique_ptr<RunningServer>> server = StartServer(options, store.get());

@@ -128,8 +128,11 @@ class Connection {
     return sqlite3_changes(db_);
   }
 
-  // Runs parameterless SQL, possibly several statements (transaction control, migration scripts).
+  // Runs parameterless SQL, possibly several statements (migration scripts, settings), parsed anew.
   absl::Status Exec(const char* sql);
+  // Runs one parameterless statement such as BEGIN, SAVEPOINT or COMMIT, prepared once per connection
+  // (every call runs several: parsing them each time cost more than some of the calls' queries).
+  absl::Status Control(const char* sql) { return Run(sql).status(); }
 
   bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
   sqlite3* db() const { return db_; }
@@ -211,14 +214,14 @@ template <typename Body>
 auto InTransaction(Connection& connection, TransactionKind kind, Body&& body)
     -> decltype(body(connection)) {
   absl::Status begun =
-      connection.Exec(kind == TransactionKind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+      connection.Control(kind == TransactionKind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
   if (!begun.ok()) return begun;
   auto result = body(connection);
   absl::Status status = StatusOf(result);
-  if (status.ok()) status = connection.Exec("COMMIT");
+  if (status.ok()) status = connection.Control("COMMIT");
   if (!status.ok()) {
     // Best effort: SQLite may already have rolled back (e.g. after SQLITE_FULL).
-    if (connection.InTransaction()) connection.Exec("ROLLBACK").IgnoreError();
+    if (connection.InTransaction()) connection.Control("ROLLBACK").IgnoreError();
     return status;
   }
   return result;

@@ -431,7 +431,12 @@ absl::Status Migrate(Connection& connection) {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const SqliteStoreOptions& options)
-      : pool_(path, options.max_connections, options.busy_timeout_ms) {}
+      : pool_(path, options.max_connections, options.busy_timeout_ms),
+        // A file gets a connection of its own for the write batches, so that a batch never waits
+        // for a pooled connection behind the readers; ":memory:" has only the one connection.
+        writer_pool_(path == ":memory:" || path.empty()
+                         ? nullptr
+                         : std::make_unique<ConnectionPool>(path, 1, options.busy_timeout_ms)) {}
 
   absl::Status Init() {
     ART_ASSIGN_OR_RETURN(ConnectionPool::Lease connection, pool_.Acquire());
@@ -496,28 +501,28 @@ class SqliteStore final : public Store {
 
   void RunBatch(const std::vector<PendingWrite*>& batch) {
     absl::Status status;
-    absl::StatusOr<ConnectionPool::Lease> lease = pool_.Acquire();
+    absl::StatusOr<ConnectionPool::Lease> lease = writer_pool_ != nullptr ? writer_pool_->Acquire() : pool_.Acquire();
     if (!lease.ok()) {
       status = lease.status();
     } else {
       Connection& c = **lease;
-      status = c.Exec("BEGIN IMMEDIATE");
+      status = c.Control("BEGIN IMMEDIATE");
       std::vector<bool> succeeded(batch.size(), false);
       for (size_t i = 0; status.ok() && i < batch.size(); ++i) {
-        status = c.Exec("SAVEPOINT write");
+        status = c.Control("SAVEPOINT write");
         if (!status.ok()) break;
         absl::Status body = batch[i]->run(c);
         if (body.ok()) {
-          status = c.Exec("RELEASE write");
+          status = c.Control("RELEASE write");
           succeeded[i] = true;
         } else {
           // The body's own failure is its result; its changes are undone and the batch goes on.
-          status = c.Exec("ROLLBACK TO write");
-          if (status.ok()) status = c.Exec("RELEASE write");
+          status = c.Control("ROLLBACK TO write");
+          if (status.ok()) status = c.Control("RELEASE write");
         }
       }
-      if (status.ok()) status = c.Exec("COMMIT");
-      if (!status.ok() && c.InTransaction()) c.Exec("ROLLBACK").IgnoreError();
+      if (status.ok()) status = c.Control("COMMIT");
+      if (!status.ok() && c.InTransaction()) c.Control("ROLLBACK").IgnoreError();
     }
     // A failed batch fails every write in it (Write reports a body's own failure first).
     for (PendingWrite* write : batch) {
@@ -1025,6 +1030,7 @@ class SqliteStore final : public Store {
   }
 
   ConnectionPool pool_;
+  std::unique_ptr<ConnectionPool> writer_pool_;  // Null for ":memory:" (batches use pool_).
   absl::Mutex batch_mu_;
   absl::CondVar batch_done_;
   std::vector<PendingWrite*> waiting_writes_ ABSL_GUARDED_BY(batch_mu_);

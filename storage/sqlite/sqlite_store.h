@@ -1,9 +1,10 @@
 // The embedded storage backend: one SQLite database file (Debian's libsqlite3) in WAL mode.
 //
 // Durability: synchronous=FULL, so a call that returned OK survives kill -9 of the process (and a
-// power loss). Concurrency: one store may be shared by any number of threads; it keeps a small pool
-// of connections so reads run in parallel, and serializes this process's writers on a mutex (they
-// would serialize on SQLite's write lock anyway; the mutex makes the wait fair and cheap). Several
+// power loss). Concurrency: one store may be shared by any number of threads; it keeps a pool of
+// connections so reads run in parallel, and group-commits this process's writers: those that arrive
+// while a batch is written form the next one, run on a connection of its own in one transaction and
+// one fsync (they would serialize on SQLite's write lock anyway). Several
 // processes may open the same file: every write transaction is BEGIN IMMEDIATE and waits up to the
 // busy timeout for another process's writer, then fails with UNAVAILABLE.
 //
@@ -21,8 +22,9 @@
 namespace artd {
 
 struct SqliteStoreOptions {
-  // Connections opened at most (one for ":memory:", whose database is private to its connection).
-  int max_connections = 8;
+  // Reading connections opened at most (one for ":memory:", whose database is private to its
+  // connection); a file also gets one connection of its own for writes.
+  int max_connections = 16;
   // How long a transaction waits for another process's lock before UNAVAILABLE.
   int busy_timeout_ms = 5000;
 };
