@@ -82,11 +82,13 @@ run_checks() {
   start_server() {
     local name=$1 port=$2 database=$3
     shift 3
+    health_port=$(free_port)  # The probes' port (ARTD_HEALTH_LISTEN), read by check_serving.
     podman "${storage[@]}" run -d --name "$name" --network host \
       --ulimit nofile=8192:8192 --ulimit nproc=4096:4096 \
       --read-only --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp "$@" \
       --env-file "$rendered/config.env" \
       -e ARTD_LISTEN="127.0.0.1:$port" -e ARTD_METRICS_LISTEN="127.0.0.1:$(free_port)" \
+      -e ARTD_HEALTH_LISTEN="127.0.0.1:$health_port" \
       -e ARTD_DATABASE="$database" \
       "$image" >/dev/null
   }
@@ -99,6 +101,11 @@ run_checks() {
     else
       fail "$what: health check"
       podman "${storage[@]}" logs "$name" >&2 || true
+    fi
+    if node health/check.mjs serving "127.0.0.1:$health_port" 30; then
+      pass "$what: the probes' plaintext health port (ARTD_HEALTH_LISTEN) answers SERVING"
+    else
+      fail "$what: health check on the probes' port"
     fi
     if podman "${storage[@]}" exec "$name" artd admin create-tenant --tenant acme | grep -qx 'created tenant acme' &&
        podman "${storage[@]}" exec "$name" artd admin issue-key --tenant acme | grep -q '^api_key artd_'; then

@@ -4,6 +4,8 @@
 // Each check returns a list of problems, empty when the rule holds.
 
 const GRPC_PORT = 50051;
+// Probes use the plaintext health-only port (ARTD_HEALTH_LISTEN): kubelet's grpc probes cannot speak TLS.
+const HEALTH_PORT = 8081;
 // artd reports NOT_SERVING for up to this long before it stops accepting calls (service/server).
 const NOT_SERVING_SECONDS = 1;
 // Room after the drain for closing the database and exiting.
@@ -77,7 +79,7 @@ export function checkCommon(objects) {
   }
 
   for (const probe of ['livenessProbe', 'readinessProbe']) {
-    if (artd[probe]?.grpc?.port !== GRPC_PORT) errors.push(`${where}: ${probe} must be a grpc probe on port ${GRPC_PORT}`);
+    if (artd[probe]?.grpc?.port !== HEALTH_PORT) errors.push(`${where}: ${probe} must be a grpc probe on port ${HEALTH_PORT}`);
     if (artd[probe]?.grpc?.service) errors.push(`${where}: ${probe} must check the whole server (service "")`);
   }
   if (!(artd.ports ?? []).some((p) => p.containerPort === GRPC_PORT)) errors.push(`${where}: container does not expose ${GRPC_PORT}`);
