@@ -271,6 +271,10 @@ absl::StatusOr<v1::PublicGroupState> ServiceCore::LoadState(const std::string& t
   std::vector<NodeRecord> nodes;
   std::vector<LeafRecord> leaves;
   ART_RETURN_IF_ERROR(store_->LoadTree(tenant, group_id, epoch, &nodes, &leaves));
+  // Every stored group has a leaf (its creator's); NodeWidth(0) would wrap around below.
+  if (header.leaf_count == 0) {
+    return absl::DataLossError(absl::StrCat("stored group \"", group_id, "\" has no leaves at epoch ", header.epoch));
+  }
   v1::PublicGroupState state;
   state.set_tenant_id(tenant);
   state.set_group_id(group_id);
