@@ -27,7 +27,8 @@ if (($# > 0)); then
   targets=("${@/#/\/\/tests\/fuzz:}")
 else
   # The same --repo_env as the build, or the query would configure the C++ toolchain for gcc first.
-  mapfile -t targets < <(clang_bazel query --repo_env=CC=clang-14 'attr(tags, "\bfuzz_target\b", //tests/fuzz:*)' 2>/dev/null)
+  mapfile -t targets < <(clang_bazel query --repo_env=CC=clang-14 \
+    'attr(tags, "\bfuzz_target\b", //tests/fuzz:*)' 2>/dev/null)
 fi
 ((${#targets[@]} > 0)) || { echo "fuzz.sh: no fuzz targets found" >&2; exit 1; }
 
@@ -43,14 +44,18 @@ fuzz_one() {
   mkdir -p "$scratch" "$artifacts/$name.crashes"
   local inputs=("tests/fuzz/corpus/$name")
   [[ -d "tests/fuzz/regressions/$name" ]] && inputs+=("tests/fuzz/regressions/$name")
-  if "$bin_dir/tests/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$artifacts/$name.crashes/" "$scratch" "${inputs[@]}" >"$artifacts/$name.log" 2>&1; then
-    echo "fuzz.sh: $name: ok, $(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$artifacts/$name.log" \
-      | grep -o '[0-9]*$') runs in ${seconds}s, $(grep -o 'cov: [0-9]*' "$artifacts/$name.log" | tail -1)"
+  local log="$artifacts/$name.log"
+  if "$bin_dir/tests/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$artifacts/$name.crashes/" "$scratch" "${inputs[@]}" \
+      >"$log" 2>&1; then
+    local runs coverage
+    runs="$(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$')"
+    coverage="$(grep -o 'cov: [0-9]*' "$log" | tail -1)"
+    echo "fuzz.sh: $name: ok, $runs runs in ${seconds}s, $coverage"
   else
-    echo "fuzz.sh: $name: FAILED (log $artifacts/$name.log, input in $artifacts/$name.crashes/):" >&2
-    grep -E -A20 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|runtime error|fuzz invariant' \
-      "$artifacts/$name.log" | head -40 >&2 || tail -40 "$artifacts/$name.log" >&2
+    echo "fuzz.sh: $name: FAILED (log $log, input in $artifacts/$name.crashes/):" >&2
+    grep -E -A20 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|runtime error|fuzz invariant' "$log" \
+      | head -40 >&2 || tail -40 "$log" >&2
     return 1
   fi
 }
