@@ -13,6 +13,8 @@ PACKAGES=(
   python3
   # deploy/test.sh: the container image (kubectl and Node.js come with the machine image).
   buildah podman runc
+  # scripts/fuzz.sh: libFuzzer and clang's sanitizer runtimes.
+  clang-14 libclang-rt-14-dev lld
 )
 
 missing=()

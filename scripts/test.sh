@@ -20,6 +20,10 @@ if [[ -z "${ARTD_TEST_POSTGRES_URL:-}" ]]; then
   export ARTD_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 fi
 bazel test --test_output=errors //...
+# The same tests under AddressSanitizer + UndefinedBehaviorSanitizer (a finding fails its test).
+scripts/sanitizers.sh
+# Each libFuzzer target for a bounded time from its committed corpus (clang-14, its own output base).
+ARTD_FUZZ_SECONDS="${ARTD_FUZZ_SECONDS:-10}" scripts/fuzz.sh
 # The Kubernetes manifests (rendered and validated strictly) and the container image (built, and
 # its server health-checked, where buildah and podman can run).
 deploy/test.sh
