@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "client/member_client.h"
+#include "client/testing/committer_options.h"
 
 namespace {
 
@@ -24,18 +25,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s address api_key tenant trusted_key_hex member dir key_hex group point\n", argv[0]);
     return 2;
   }
-  art::Bytes trusted, state_key;
-  if (!ParseKey(argv[4], &trusted) || trusted.size() != art::kEd25519PublicKeySize || !ParseKey(argv[7], &state_key)) {
+  art::Bytes state_key;
+  absl::StatusOr<artd::client::ClientOptions> configured = artd::client::CommitterOptions(argv[1], argv[2], argv[3], argv[4]);
+  if (!configured.ok() || !ParseKey(argv[7], &state_key)) {
     std::fprintf(stderr, "bad key\n");
     return 2;
   }
-  artd::client::ClientOptions options;
-  options.channel = grpc::CreateChannel(argv[1], grpc::InsecureChannelCredentials());
-  options.api_key = argv[2];
-  options.tenant_id = argv[3];
-  art::Ed25519PublicKey trusted_key;
-  std::copy(trusted.begin(), trusted.end(), trusted_key.begin());
-  options.trusted_tenant_keys = {trusted_key};
+  artd::client::ClientOptions options = *std::move(configured);
   const std::string point = argv[9];
   options.crash_point_for_testing = [point](std::string_view reached) {
     if (reached == point) _exit(0);

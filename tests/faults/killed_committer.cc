@@ -29,6 +29,7 @@
 #include "art/crypto/bytes.h"
 #include "client/member_client.h"
 #include "client/state_store.h"
+#include "client/testing/committer_options.h"
 
 namespace {
 
@@ -50,18 +51,10 @@ int main(int argc, char** argv) {
   if (commit != "update" && commit.substr(0, kAddPrefix.size()) != kAddPrefix) return Fail("bad COMMIT");
   uint64_t seed = 0;
   if (step == kRandomDelay && (argc != 12 || !absl::SimpleAtoi(argv[11], &seed))) return Fail("a seed is needed");
-  art::Bytes trusted, state_key;
-  if (!art::FromHex(argv[4], &trusted) || trusted.size() != art::kEd25519PublicKeySize ||
-      !art::FromHex(argv[7], &state_key)) {
-    return Fail("bad key");
-  }
-  artd::client::ClientOptions options;
-  options.channel = grpc::CreateChannel(argv[1], grpc::InsecureChannelCredentials());
-  options.api_key = argv[2];
-  options.tenant_id = argv[3];
-  art::Ed25519PublicKey trusted_key;
-  std::copy(trusted.begin(), trusted.end(), trusted_key.begin());
-  options.trusted_tenant_keys = {trusted_key};
+  art::Bytes state_key;
+  absl::StatusOr<artd::client::ClientOptions> configured = artd::client::CommitterOptions(argv[1], argv[2], argv[3], argv[4]);
+  if (!configured.ok() || !art::FromHex(argv[7], &state_key)) return Fail("bad key");
+  artd::client::ClientOptions options = *std::move(configured);
   options.retry_base = absl::Milliseconds(2);
   options.crash_point_for_testing = [step](std::string_view reached) {
     if (reached == step) raise(SIGKILL);
