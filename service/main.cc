@@ -82,6 +82,9 @@ int Serve(const ServerOptions& options, const std::string& database, int drain_s
 // One `artd admin` action for the audit log: what was done to which tenant, key or certificate. Never
 // an API key or its hash (the key id names a key).
 struct AuditEntry {
+  AuditEntry(std::string action_name, std::string tenant_id, std::string key = "")
+      : action(std::move(action_name)), tenant(std::move(tenant_id)), key_id(std::move(key)) {}
+
   std::string action;
   std::string tenant;
   std::string key_id;

@@ -15,7 +15,6 @@
 namespace art {
 namespace {
 
-constexpr size_t kEd25519PrivateKeySize = 64;  // BoringSSL's seed || public key.
 
 // The y-coordinates (little-endian, sign bit clear) of the 8 points of small order. Compared with
 // the sign bit of x masked off, they match the 8 small-order encodings and also the two
@@ -79,6 +78,8 @@ struct Ed25519PrivateKey::Impl {
 namespace {
 
 #if defined(OPENSSL_IS_BORINGSSL)
+
+constexpr size_t kEd25519PrivateKeySize = 64;  // BoringSSL's seed || public key.
 
 absl::StatusOr<std::shared_ptr<const Ed25519PrivateKey::Impl>> MakeImpl(
     ByteSpan seed, Ed25519PublicKey* public_key) {
