@@ -91,6 +91,21 @@ absl::Status RequireLoopback(const std::string& target) {
   return absl::OkStatus();
 }
 
+// Runs |work|(worker, item) for items 0..|items|-1 on |workers| threads, worker w taking items w,
+// w + workers, ...; a worker stops at its first error, which is returned (the first worker's first).
+absl::Status InParallel(size_t items, size_t workers, const std::function<absl::Status(size_t, size_t)>& work) {
+  std::vector<absl::Status> results(workers);
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      for (size_t item = w; item < items && results[w].ok(); item += workers) results[w] = work(w, item);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& result : results) ART_RETURN_IF_ERROR(result);
+  return absl::OkStatus();
+}
+
 // A member of a group, as held by the one client that plays it.
 struct Seat {
   int group = 0;
@@ -108,19 +123,9 @@ class Population {
 
   // Sets every group up, |connections| working on different groups in parallel.
   absl::Status Create(const std::vector<std::unique_ptr<TenantConnection>>& connections, const std::string& run_id) {
-    const size_t workers = std::min(connections.size(), seats_.size());
-    std::vector<absl::Status> results(workers);
-    std::vector<std::thread> threads;
-    for (size_t w = 0; w < workers; ++w) {
-      threads.emplace_back([&, w] {
-        for (size_t g = w; g < seats_.size() && results[w].ok(); g += workers) {
-          results[w] = CreateGroup(*connections[w], static_cast<int>(g), absl::StrCat("load-", run_id, "-g", g));
-        }
-      });
-    }
-    for (std::thread& thread : threads) thread.join();
-    for (const absl::Status& result : results) ART_RETURN_IF_ERROR(result);
-    return absl::OkStatus();
+    return InParallel(seats_.size(), std::min(connections.size(), seats_.size()), [&](size_t w, size_t g) {
+      return CreateGroup(*connections[w], static_cast<int>(g), absl::StrCat("load-", run_id, "-g", g));
+    });
   }
 
   // Client |client| of |clients| plays every member of group g when g % clients == client: each
@@ -242,16 +247,8 @@ class Client {
 absl::Status PrepareAll(std::vector<Client>& clients, const std::string& what,
                         const std::function<absl::Status(Client&)>& prepare) {
   const absl::Time start = absl::Now();
-  const size_t workers = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<absl::Status> results(workers);
-  std::vector<std::thread> threads;
-  for (size_t w = 0; w < workers; ++w) {
-    threads.emplace_back([&, w] {
-      for (size_t c = w; c < clients.size() && results[w].ok(); c += workers) results[w] = prepare(clients[c]);
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  for (const absl::Status& result : results) ART_RETURN_IF_ERROR(result);
+  ART_RETURN_IF_ERROR(InParallel(clients.size(), std::max(1u, std::thread::hardware_concurrency()),
+                                 [&](size_t, size_t c) { return prepare(clients[c]); }));
   std::fprintf(stderr, "artd_load: prepared %s in %.1f s\n", what.c_str(), absl::ToDoubleSeconds(absl::Now() - start));
   return absl::OkStatus();
 }
