@@ -474,32 +474,49 @@ class SqliteStore final : public Store {
     return *std::move(result);
   }
 
+  // A write waiting for its batch. |done| and |leads| are guarded by batch_mu_. Each has its own
+  // condition variable, so that the end of a batch wakes the writers it acknowledged and the next
+  // leader, not every writer waiting.
   struct PendingWrite {
     std::function<absl::Status(Connection&)> run;
     absl::Status commit_status;  // Of the batch this write ran in.
     bool done = false;
+    bool leads = false;  // Its writer runs the next batch.
+    absl::CondVar changed;
   };
 
   void RunInBatch(PendingWrite* write) {
     absl::MutexLock lock(&batch_mu_);
     waiting_writes_.push_back(write);
-    while (!write->done) {
-      if (batch_running_) {
-        batch_done_.Wait(&batch_mu_);
-        continue;
-      }
-      batch_running_ = true;
-      std::vector<PendingWrite*> batch;
-      batch.swap(waiting_writes_);
-      batch_mu_.Unlock();
-      RunBatch(batch);
-      batch_mu_.Lock();
-      batch_running_ = false;
-      batch_done_.SignalAll();
+    if (!batch_led_) {
+      batch_led_ = true;  // No batch is running and nobody is due to lead one: this writer leads now.
+    } else {
+      while (!write->done && !write->leads) write->changed.Wait(&batch_mu_);
+      if (write->done) return;
+    }
+    // Lead: take every waiting write (this one included), run them as one batch, then hand the lead
+    // to the first writer that arrived meanwhile, if any.
+    std::vector<PendingWrite*> batch;
+    batch.swap(waiting_writes_);
+    batch_mu_.Unlock();
+    const absl::Status status = RunBatch(batch);
+    batch_mu_.Lock();
+    for (PendingWrite* done : batch) {
+      done->commit_status = status;
+      done->done = true;
+      if (done != write) done->changed.Signal();
+    }
+    if (waiting_writes_.empty()) {
+      batch_led_ = false;
+    } else {
+      waiting_writes_.front()->leads = true;
+      waiting_writes_.front()->changed.Signal();
     }
   }
 
-  void RunBatch(const std::vector<PendingWrite*>& batch) {
+  // Runs |batch| in one transaction and returns its outcome: a failed batch fails every write in it
+  // (Write reports a body's own failure first).
+  absl::Status RunBatch(const std::vector<PendingWrite*>& batch) {
     absl::Status status;
     absl::StatusOr<ConnectionPool::Lease> lease = writer_pool_ != nullptr ? writer_pool_->Acquire() : pool_.Acquire();
     if (!lease.ok()) {
@@ -507,14 +524,12 @@ class SqliteStore final : public Store {
     } else {
       Connection& c = **lease;
       status = c.Control("BEGIN IMMEDIATE");
-      std::vector<bool> succeeded(batch.size(), false);
       for (size_t i = 0; status.ok() && i < batch.size(); ++i) {
         status = c.Control("SAVEPOINT write");
         if (!status.ok()) break;
         absl::Status body = batch[i]->run(c);
         if (body.ok()) {
           status = c.Control("RELEASE write");
-          succeeded[i] = true;
         } else {
           // The body's own failure is its result; its changes are undone and the batch goes on.
           status = c.Control("ROLLBACK TO write");
@@ -524,11 +539,7 @@ class SqliteStore final : public Store {
       if (status.ok()) status = c.Control("COMMIT");
       if (!status.ok() && c.InTransaction()) c.Control("ROLLBACK").IgnoreError();
     }
-    // A failed batch fails every write in it (Write reports a body's own failure first).
-    for (PendingWrite* write : batch) {
-      write->commit_status = status;
-      write->done = true;
-    }
+    return status;
   }
 
   // A read of the tree as of |epoch|, refused with NOT_FOUND unless the group holds that epoch.
@@ -1032,9 +1043,9 @@ class SqliteStore final : public Store {
   ConnectionPool pool_;
   std::unique_ptr<ConnectionPool> writer_pool_;  // Null for ":memory:" (batches use pool_).
   absl::Mutex batch_mu_;
-  absl::CondVar batch_done_;
   std::vector<PendingWrite*> waiting_writes_ ABSL_GUARDED_BY(batch_mu_);
-  bool batch_running_ ABSL_GUARDED_BY(batch_mu_) = false;
+  // A batch is running, or a writer has been told to lead the next one.
+  bool batch_led_ ABSL_GUARDED_BY(batch_mu_) = false;
 };
 
 }  // namespace
