@@ -74,6 +74,14 @@ struct LeafRecord {
   uint32_t keyed_by = 0xffffffffu;  // art::kNoLeaf when only the owner knows the leaf's secret.
 };
 
+// A member request's nonce, to be recorded until |expires_unix_millis| in the same transaction as the
+// write the request authorizes (a replayed request then changes nothing).
+struct RequestNonce {
+  std::string member_id;
+  Bytes nonce;
+  uint64_t expires_unix_millis = 0;
+};
+
 // Everything one accepted commit writes, in one transaction with the epoch compare-and-swap.
 struct CommitWrite {
   uint64_t expected_epoch = 0;      // The epoch the commit moves from.
@@ -84,6 +92,8 @@ struct CommitWrite {
   // With an Add: the Welcome for the newcomer (serialized art.v1.Welcome) and who it is for.
   std::string welcome;
   std::string welcome_member_id;
+  // With a MemberAuth: its nonce, recorded in the same transaction (one durable write per commit).
+  std::optional<RequestNonce> nonce;
 };
 
 struct StoredCommit {
@@ -115,14 +125,6 @@ struct TenantUsage {
   std::string tenant_id;
   uint64_t groups = 0;
   uint64_t members = 0;
-};
-
-// A member request's nonce, to be recorded until |expires_unix_millis| in the same transaction as the
-// write the request authorizes (a replayed request then changes nothing).
-struct RequestNonce {
-  std::string member_id;
-  Bytes nonce;
-  uint64_t expires_unix_millis = 0;
 };
 
 // ---- The interface ----
@@ -212,7 +214,7 @@ class Store {
                                                   const std::string& member_id) = 0;
   // Applies an accepted commit if the group is still at |write.expected_epoch|; otherwise ABORTED
   // with "current epoch N" in the message and nothing written. |write.new_header.epoch| must be
-  // expected_epoch + 1.
+  // expected_epoch + 1. A |write.nonce| already recorded gives ALREADY_EXISTS and nothing written.
   virtual absl::Status ApplyCommit(const std::string& tenant_id, const std::string& group_id,
                                    const CommitWrite& write) = 0;
   // The smallest blank leaf >= |from_leaf| at the current epoch, or art::kNoLeaf's value.

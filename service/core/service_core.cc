@@ -408,12 +408,13 @@ absl::StatusOr<v1::SubmitCommitResponse> ServiceCore::SubmitCommit(const std::st
                        art::StageCommitOn(group_header, partial, commit, trusted));
   // The commit is signed by the member at its signer leaf over the group, the epoch and its content
   // (checked above): that is the member's authorization, and the epoch compare-and-swap refuses a
-  // replay. A MemberAuth is therefore optional here (it would cost a second signature check and a
-  // nonce write per commit); one sent anyway is still checked.
+  // replay. A MemberAuth is therefore optional here (it costs a second signature check); one sent
+  // anyway is still checked, and its nonce is recorded in the commit's own transaction.
+  std::optional<RequestNonce> nonce;
   if (request.has_auth()) {
     const art::LeafOccupant* signer = partial.occupant(commit.signer_leaf());
-    ART_RETURN_IF_ERROR(CheckAuth(tenant, art::kSubmitCommitMethod, signer->member_id, request.auth(),
-                                  art::RequestDigest(request), signer->signing_key));
+    ART_ASSIGN_OR_RETURN(nonce, VerifyAuth(tenant, art::kSubmitCommitMethod, signer->member_id, request.auth(),
+                                           art::RequestDigest(request), signer->signing_key));
   }
 
   // The Welcome travels with its Add and nothing else.
@@ -468,7 +469,8 @@ absl::StatusOr<v1::SubmitCommitResponse> ServiceCore::SubmitCommit(const std::st
     write.welcome = request.welcome().SerializeAsString();
     write.welcome_member_id = commit.add().credential().member_id();
   }
-  ART_RETURN_IF_ERROR(store_->ApplyCommit(tenant, group_id, write));
+  write.nonce = std::move(nonce);
+  ART_RETURN_IF_ERROR(RefuseReplay(store_->ApplyCommit(tenant, group_id, write)));
   NotifyWatchers();
   v1::SubmitCommitResponse response;
   response.set_epoch(header.epoch + 1);

@@ -709,6 +709,8 @@ class PostgresStore final : public Store {
       return absl::InvalidArgumentError("a Welcome needs both its body and its member id");
     }
     return Write([&](Connection& c) -> absl::Status {
+      // A replayed nonce fails first and the commit changes nothing (as AppendMessage).
+      if (write.nonce.has_value()) ART_RETURN_IF_ERROR(ClaimNonce(c, tenant_id, *write.nonce));
       // The compare-and-swap: the group row stays locked until COMMIT, so a commit racing on another
       // replica waits here and then reads the epoch this one wrote.
       ART_ASSIGN_OR_RETURN(Result group,

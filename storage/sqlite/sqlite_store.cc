@@ -823,6 +823,8 @@ class SqliteStore final : public Store {
       return absl::InvalidArgumentError("a Welcome needs both its body and its member id");
     }
     return Write([&](Connection& c) -> absl::Status {
+      // A replayed nonce fails first and the commit changes nothing (as AppendMessage).
+      if (write.nonce.has_value()) ART_RETURN_IF_ERROR(ClaimNonce(c, tenant_id, *write.nonce));
       // The compare-and-swap: read under the write lock (BEGIN IMMEDIATE), so no other writer can move
       // the epoch between this check and the UPDATE below.
       ART_ASSIGN_OR_RETURN(uint64_t current, CurrentEpoch(c, tenant_id, group_id));

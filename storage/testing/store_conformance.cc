@@ -549,6 +549,29 @@ TEST_P(StoreConformance, MessageWithNonceIsAppendedOnceAndTheNonceIsRecorded) {
   EXPECT_OK(store_->RecordRequestNonce(kTenantA, "alice", B("other-nonce"), kNow + 1000));
 }
 
+TEST_P(StoreConformance, CommitWithNonceIsAppliedOnceAndTheNonceIsRecorded) {
+  ASSERT_OK(CreateTestGroup(*store_, kTenantA, kGroup, kLeaves));
+  CommitWrite first = TestCommit(0, kLeaves, "first");
+  first.nonce = RequestNonce{"member-0", B("commit-nonce"), kNow + 1000};
+  ASSERT_OK(store_->ApplyCommit(kTenantA, kGroup, first));
+  // The same nonce on a commit that would otherwise apply: refused, and nothing is written.
+  CommitWrite replay = TestCommit(1, kLeaves, "replay");
+  replay.nonce = first.nonce;
+  EXPECT_CODE(store_->ApplyCommit(kTenantA, kGroup, replay), kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(GroupHeaderRecord header, store_->GroupHeader(kTenantA, kGroup));
+  EXPECT_EQ(header.epoch, 1u);
+  EXPECT_EQ(header.tree_hash, B("tree-hash:first"));
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredCommit> commits, store_->ListCommits(kTenantA, kGroup, 0, 10));
+  ASSERT_EQ(commits.size(), 1u);
+  // The nonce was recorded as RecordRequestNonce would have.
+  EXPECT_CODE(store_->RecordRequestNonce(kTenantA, "member-0", B("commit-nonce"), kNow + 1000), kAlreadyExists);
+  // A commit that loses its epoch records no nonce.
+  CommitWrite stale = TestCommit(0, kLeaves, "stale");
+  stale.nonce = RequestNonce{"member-0", B("stale-nonce"), kNow + 1000};
+  EXPECT_CODE(store_->ApplyCommit(kTenantA, kGroup, stale), kAborted);
+  EXPECT_OK(store_->RecordRequestNonce(kTenantA, "member-0", B("stale-nonce"), kNow + 1000));
+}
+
 TEST_P(StoreConformance, WelcomesStoredWithCommitFetchedAndDeleted) {
   ASSERT_OK(CreateTestGroup(*store_, kTenantA, kGroup, kLeaves));
   CommitWrite add = TestCommit(0, kLeaves, "e1");
