@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -94,6 +95,21 @@ struct CommitWrite {
   std::string welcome_member_id;
   // With a MemberAuth: its nonce, recorded in the same transaction (one durable write per commit).
   std::optional<RequestNonce> nonce;
+};
+
+// What a request reads of a group's tree, chosen once the current header is known (ReadGroupView).
+struct TreeSelection {
+  uint64_t epoch = 0;                   // The epoch to read the tree as of: the current one or one retained.
+  std::vector<NodeIndex> nodes;         // Rows that do not exist are omitted.
+  std::vector<LeafIndex> leaves;
+};
+
+// A group as one request sees it: its current header and the selected part of its tree, read in one
+// transaction (one snapshot).
+struct GroupView {
+  GroupHeaderRecord current;
+  std::vector<NodeRecord> nodes;   // In the order selected.
+  std::vector<LeafRecord> leaves;  // In the order selected.
 };
 
 struct StoredCommit {
@@ -197,14 +213,12 @@ class Store {
   absl::StatusOr<GroupHeaderRecord> GroupHeader(const std::string& tenant_id, const std::string& group_id) {
     return GroupHeader(tenant_id, group_id, std::nullopt);
   }
-  // The given nodes and leaves as of |epoch| (rows that do not exist are omitted), in the order asked.
-  // NOT_FOUND when the epoch is not retained (as GroupHeader).
-  virtual absl::StatusOr<std::vector<NodeRecord>> LoadNodes(const std::string& tenant_id,
-                                                            const std::string& group_id, uint64_t epoch,
-                                                            absl::Span<const NodeIndex> nodes) = 0;
-  virtual absl::StatusOr<std::vector<LeafRecord>> LoadLeaves(const std::string& tenant_id,
-                                                              const std::string& group_id, uint64_t epoch,
-                                                              absl::Span<const LeafIndex> leaves) = 0;
+  // The current header (NOT_FOUND for an unknown group), then the nodes and leaves that |select| chooses
+  // from it, as of the epoch it names, all in one read transaction (one snapshot, one round trip). An
+  // error from |select| is returned as it is; NOT_FOUND when the selected epoch is not retained.
+  virtual absl::StatusOr<GroupView> ReadGroupView(
+      const std::string& tenant_id, const std::string& group_id,
+      absl::FunctionRef<absl::StatusOr<TreeSelection>(const GroupHeaderRecord& current)> select) = 0;
   // Every node and leaf as of |epoch|.
   virtual absl::Status LoadTree(const std::string& tenant_id, const std::string& group_id, uint64_t epoch,
                                 std::vector<NodeRecord>* nodes, std::vector<LeafRecord>* leaves) = 0;

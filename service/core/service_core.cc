@@ -315,27 +315,34 @@ absl::StatusOr<v1::GetSetupResponse> ServiceCore::GetSetup(const std::string& te
 absl::StatusOr<v1::GetGroupResponse> ServiceCore::GetGroup(const std::string& tenant,
                                                           const v1::GetGroupRequest& request) {
   ART_RETURN_IF_ERROR(art::ValidateGroupId(request.group_id()));
-  ART_ASSIGN_OR_RETURN(GroupHeaderRecord header, store_->GroupHeader(tenant, request.group_id()));
   v1::GetGroupResponse response;
   if (!request.has_member_leaf()) {
+    ART_ASSIGN_OR_RETURN(GroupHeaderRecord header, store_->GroupHeader(tenant, request.group_id()));
     ART_ASSIGN_OR_RETURN(*response.mutable_state(), LoadState(tenant, request.group_id(), header.epoch));
     return response;
   }
-  if (request.member_leaf() >= header.leaf_count) {
-    return absl::InvalidArgumentError(absl::StrCat("member_leaf ", request.member_leaf(), " is out of range for ",
-                                                   header.leaf_count, " leaves"));
-  }
+  // The member's path and copath, from the same snapshot as the header they are shown with.
+  ART_ASSIGN_OR_RETURN(
+      GroupView view, store_->ReadGroupView(tenant, request.group_id(), [&](const GroupHeaderRecord& current)
+                                                                            -> absl::StatusOr<TreeSelection> {
+        if (request.member_leaf() >= current.leaf_count) {
+          return absl::InvalidArgumentError(absl::StrCat("member_leaf ", request.member_leaf(),
+                                                         " is out of range for ", current.leaf_count, " leaves"));
+        }
+        const art::NodeIndex leaf_node = art::LeafToNode(request.member_leaf());
+        TreeSelection selection{current.epoch, {leaf_node}, {}};
+        for (art::NodeIndex node : art::DirectPath(leaf_node, current.leaf_count)) selection.nodes.push_back(node);
+        for (art::NodeIndex node : art::Copath(leaf_node, current.leaf_count)) selection.nodes.push_back(node);
+        return selection;
+      }));
+  const GroupHeaderRecord& current = view.current;
   v1::PublicGroupState* state = response.mutable_state();
   state->set_tenant_id(tenant);
   state->set_group_id(request.group_id());
-  state->set_epoch(header.epoch);
-  state->set_tree_hash(ToString(header.tree_hash));
-  state->set_interim_transcript_hash(ToString(header.interim_transcript_hash));
-  const art::NodeIndex leaf_node = art::LeafToNode(request.member_leaf());
-  std::vector<art::NodeIndex> nodes = {leaf_node};
-  for (art::NodeIndex node : art::DirectPath(leaf_node, header.leaf_count)) nodes.push_back(node);
-  for (art::NodeIndex node : art::Copath(leaf_node, header.leaf_count)) nodes.push_back(node);
-  ART_ASSIGN_OR_RETURN(std::vector<NodeRecord> rows, store_->LoadNodes(tenant, request.group_id(), header.epoch, nodes));
+  state->set_epoch(current.epoch);
+  state->set_tree_hash(ToString(current.tree_hash));
+  state->set_interim_transcript_hash(ToString(current.interim_transcript_hash));
+  const std::vector<NodeRecord>& rows = view.nodes;
   for (const NodeRecord& row : rows) {
     v1::TreeNodeKey* key = response.add_path_nodes();
     key->set_node(row.node);
@@ -350,29 +357,37 @@ absl::StatusOr<v1::SubmitCommitResponse> ServiceCore::SubmitCommit(const std::st
   const v1::Commit& commit = request.commit();
   const std::string& group_id = commit.group_id();
   ART_RETURN_IF_ERROR(art::ValidateGroupId(group_id));
-  ART_ASSIGN_OR_RETURN(GroupHeaderRecord header, store_->GroupHeader(tenant, group_id));
-  if (commit.epoch() != header.epoch) {
-    return absl::AbortedError(absl::StrCat("commit.epoch ", commit.epoch(), " lost: the group is at current epoch ",
-                                           header.epoch, "; fetch the commits since and retry"));
-  }
-  // What this commit reads: the signer, the path leaf with its path and copath, a removed leaf.
+  // What this commit reads, in one snapshot: the signer, the path leaf with its path and copath, a
+  // removed leaf; which leaf that is depends on the current header.
   art::LeafIndex path_leaf = commit.signer_leaf();
-  if (commit.has_add()) {
-    path_leaf = header.leftmost_blank_leaf != kNoLeaf ? header.leftmost_blank_leaf : header.leaf_count;
-  } else if (commit.has_remove()) {
-    path_leaf = commit.remove().removed_leaf();
-  }
-  if (path_leaf > header.leaf_count || commit.signer_leaf() >= header.leaf_count) {
-    return absl::InvalidArgumentError(absl::StrCat("commit names leaf ", std::max(path_leaf, commit.signer_leaf()),
-                                                   " of a group of ", header.leaf_count, " leaves"));
-  }
-  const std::vector<art::NodeIndex> nodes = art::PartialTree::NodesForPath(path_leaf, header.leaf_count);
-  std::vector<art::LeafIndex> leaves = {commit.signer_leaf()};
-  for (art::NodeIndex node : nodes) {
-    if (art::IsLeaf(node)) leaves.push_back(art::NodeToLeaf(node));
-  }
-  ART_ASSIGN_OR_RETURN(std::vector<NodeRecord> node_rows, store_->LoadNodes(tenant, group_id, header.epoch, nodes));
-  ART_ASSIGN_OR_RETURN(std::vector<LeafRecord> leaf_rows, store_->LoadLeaves(tenant, group_id, header.epoch, leaves));
+  ART_ASSIGN_OR_RETURN(
+      GroupView view, store_->ReadGroupView(tenant, group_id, [&](const GroupHeaderRecord& current)
+                                                                  -> absl::StatusOr<TreeSelection> {
+        if (commit.epoch() != current.epoch) {
+          return absl::AbortedError(absl::StrCat("commit.epoch ", commit.epoch(),
+                                                 " lost: the group is at current epoch ", current.epoch,
+                                                 "; fetch the commits since and retry"));
+        }
+        if (commit.has_add()) {
+          path_leaf = current.leftmost_blank_leaf != kNoLeaf ? current.leftmost_blank_leaf : current.leaf_count;
+        } else if (commit.has_remove()) {
+          path_leaf = commit.remove().removed_leaf();
+        }
+        if (path_leaf > current.leaf_count || commit.signer_leaf() >= current.leaf_count) {
+          return absl::InvalidArgumentError(absl::StrCat("commit names leaf ",
+                                                         std::max(path_leaf, commit.signer_leaf()),
+                                                         " of a group of ", current.leaf_count, " leaves"));
+        }
+        TreeSelection selection{current.epoch, art::PartialTree::NodesForPath(path_leaf, current.leaf_count),
+                                {commit.signer_leaf()}};
+        for (art::NodeIndex node : selection.nodes) {
+          if (art::IsLeaf(node)) selection.leaves.push_back(art::NodeToLeaf(node));
+        }
+        return selection;
+      }));
+  const GroupHeaderRecord& header = view.current;
+  const std::vector<NodeRecord>& node_rows = view.nodes;
+  const std::vector<LeafRecord>& leaf_rows = view.leaves;
   ART_ASSIGN_OR_RETURN(art::Sha256Digest tree_hash, StoredArray<art::kSha256Size>(header.tree_hash, "tree hash"));
   art::PartialTree partial(header.leaf_count, tree_hash);
   for (const NodeRecord& row : node_rows) {
@@ -553,17 +568,20 @@ absl::StatusOr<v1::PostMessageResponse> ServiceCore::PostMessage(const std::stri
     return absl::ResourceExhaustedError(absl::StrCat("message is ", message.ByteSizeLong(), " bytes; the limit is ",
                                                      config_.max_message_bytes));
   }
-  ART_ASSIGN_OR_RETURN(GroupHeaderRecord header, store_->GroupHeader(tenant, message.group_id()));
-  // The sender must hold its leaf in the message's epoch (the current one or the one before, for
-  // late messages).
-  if (message.epoch() > header.epoch || message.epoch() + 1 < header.epoch) {
-    return absl::FailedPreconditionError(absl::StrCat("message.epoch ", message.epoch(),
-                                                      " is neither the group's current epoch ", header.epoch,
-                                                      " nor the one before"));
-  }
   const art::LeafIndex sender = message.sender_leaf();
-  ART_ASSIGN_OR_RETURN(std::vector<LeafRecord> rows,
-                       store_->LoadLeaves(tenant, message.group_id(), message.epoch(), {&sender, 1}));
+  ART_ASSIGN_OR_RETURN(
+      GroupView view, store_->ReadGroupView(tenant, message.group_id(), [&](const GroupHeaderRecord& current)
+                                                                            -> absl::StatusOr<TreeSelection> {
+        // The sender must hold its leaf in the message's epoch (the current one or the one before,
+        // for late messages).
+        if (message.epoch() > current.epoch || message.epoch() + 1 < current.epoch) {
+          return absl::FailedPreconditionError(absl::StrCat("message.epoch ", message.epoch(),
+                                                            " is neither the group's current epoch ",
+                                                            current.epoch, " nor the one before"));
+        }
+        return TreeSelection{message.epoch(), {}, {sender}};
+      }));
+  const std::vector<LeafRecord>& rows = view.leaves;
   if (rows.empty() || rows[0].member_id.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("message.sender_leaf ", sender, " holds no member in epoch ",
                                                    message.epoch()));

@@ -31,8 +31,7 @@ enum Operation {
   kTakePrekeyBundle,
   kCreateGroup,
   kGroupHeader,
-  kLoadNodes,
-  kLoadLeaves,
+  kReadGroupView,
   kLoadTree,
   kFindMemberLeaf,
   kApplyCommit,
@@ -67,8 +66,7 @@ constexpr std::array<const char*, kOperationCount> kOperationNames = {"CreateTen
                                                                       "TakePrekeyBundle",
                                                                       "CreateGroup",
                                                                       "GroupHeader",
-                                                                      "LoadNodes",
-                                                                      "LoadLeaves",
+                                                                      "ReadGroupView",
                                                                       "LoadTree",
                                                                       "FindMemberLeaf",
                                                                       "ApplyCommit",
@@ -189,13 +187,10 @@ class TimedStore final : public Store {
                                                 std::optional<uint64_t> epoch) override {
     return Timed(kGroupHeader, [&] { return inner_->GroupHeader(tenant_id, group_id, epoch); });
   }
-  absl::StatusOr<std::vector<NodeRecord>> LoadNodes(const std::string& tenant_id, const std::string& group_id,
-                                                    uint64_t epoch, absl::Span<const NodeIndex> nodes) override {
-    return Timed(kLoadNodes, [&] { return inner_->LoadNodes(tenant_id, group_id, epoch, nodes); });
-  }
-  absl::StatusOr<std::vector<LeafRecord>> LoadLeaves(const std::string& tenant_id, const std::string& group_id,
-                                                     uint64_t epoch, absl::Span<const LeafIndex> leaves) override {
-    return Timed(kLoadLeaves, [&] { return inner_->LoadLeaves(tenant_id, group_id, epoch, leaves); });
+  absl::StatusOr<GroupView> ReadGroupView(
+      const std::string& tenant_id, const std::string& group_id,
+      absl::FunctionRef<absl::StatusOr<TreeSelection>(const GroupHeaderRecord&)> select) override {
+    return Timed(kReadGroupView, [&] { return inner_->ReadGroupView(tenant_id, group_id, select); });
   }
   absl::Status LoadTree(const std::string& tenant_id, const std::string& group_id, uint64_t epoch,
                         std::vector<NodeRecord>* nodes, std::vector<LeafRecord>* leaves) override {

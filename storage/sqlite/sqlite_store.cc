@@ -764,17 +764,18 @@ class SqliteStore final : public Store {
     });
   }
 
-  absl::StatusOr<std::vector<NodeRecord>> LoadNodes(const std::string& tenant_id, const std::string& group_id,
-                                                    uint64_t epoch, absl::Span<const NodeIndex> nodes) override {
-    return ReadAtEpoch(tenant_id, group_id, epoch, [&](Connection& c) {
-      return LoadSome<NodeTable>(c, tenant_id, group_id, epoch, nodes);
-    });
-  }
-
-  absl::StatusOr<std::vector<LeafRecord>> LoadLeaves(const std::string& tenant_id, const std::string& group_id,
-                                                      uint64_t epoch, absl::Span<const LeafIndex> leaves) override {
-    return ReadAtEpoch(tenant_id, group_id, epoch, [&](Connection& c) {
-      return LoadSome<LeafTable>(c, tenant_id, group_id, epoch, leaves);
+  absl::StatusOr<GroupView> ReadGroupView(
+      const std::string& tenant_id, const std::string& group_id,
+      absl::FunctionRef<absl::StatusOr<TreeSelection>(const GroupHeaderRecord&)> select) override {
+    return Read([&](Connection& c) -> absl::StatusOr<GroupView> {
+      GroupView view;
+      ART_ASSIGN_OR_RETURN(uint64_t current, CurrentEpoch(c, tenant_id, group_id));
+      ART_ASSIGN_OR_RETURN(view.current, HeaderAt(c, tenant_id, group_id, current));
+      ART_ASSIGN_OR_RETURN(TreeSelection selection, select(view.current));
+      if (selection.epoch != current) ART_RETURN_IF_ERROR(HeaderAt(c, tenant_id, group_id, selection.epoch).status());
+      ART_ASSIGN_OR_RETURN(view.nodes, LoadSome<NodeTable>(c, tenant_id, group_id, selection.epoch, selection.nodes));
+      ART_ASSIGN_OR_RETURN(view.leaves, LoadSome<LeafTable>(c, tenant_id, group_id, selection.epoch, selection.leaves));
+      return view;
     });
   }
 

@@ -132,6 +132,29 @@ constexpr const char* kGroup = "group-1";
 constexpr uint32_t kLeaves = 4;
 constexpr uint64_t kNow = 1700000000000;
 
+// The listed nodes or leaves as of |epoch|, through ReadGroupView.
+absl::StatusOr<std::vector<NodeRecord>> NodesAt(Store& store, const std::string& tenant_id,
+                                                const std::string& group_id, uint64_t epoch,
+                                                std::vector<NodeIndex> nodes) {
+  absl::StatusOr<GroupView> view = store.ReadGroupView(
+      tenant_id, group_id, [&](const GroupHeaderRecord&) -> absl::StatusOr<TreeSelection> {
+        return TreeSelection{epoch, nodes, {}};
+      });
+  if (!view.ok()) return view.status();
+  return view->nodes;
+}
+
+absl::StatusOr<std::vector<LeafRecord>> LeavesAt(Store& store, const std::string& tenant_id,
+                                                 const std::string& group_id, uint64_t epoch,
+                                                 std::vector<LeafIndex> leaves) {
+  absl::StatusOr<GroupView> view = store.ReadGroupView(
+      tenant_id, group_id, [&](const GroupHeaderRecord&) -> absl::StatusOr<TreeSelection> {
+        return TreeSelection{epoch, {}, leaves};
+      });
+  if (!view.ok()) return view.status();
+  return view->leaves;
+}
+
 std::vector<std::string> PublicKeysOf(const std::vector<NodeRecord>& nodes) {
   std::vector<std::string> keys;
   for (const NodeRecord& node : nodes) keys.push_back(absl::StrCat(node.node, "=", std::string(node.public_key.begin(), node.public_key.end())));
@@ -365,22 +388,22 @@ TEST_P(StoreConformance, VersionedTreeReads) {
   ASSERT_OK(store_->ApplyCommit(kTenantA, kGroup, blank));
 
   const std::vector<NodeIndex> some = {0, 1, 5, 99};  // 99 does not exist: omitted.
-  ASSERT_OK_AND_ASSIGN(std::vector<NodeRecord> at0, store_->LoadNodes(kTenantA, kGroup, 0, some));
+  ASSERT_OK_AND_ASSIGN(std::vector<NodeRecord> at0, NodesAt(*store_, kTenantA, kGroup, 0, some));
   EXPECT_THAT(PublicKeysOf(at0), ElementsAre("0=pk:0:e0", "1=pk:1:e0", "5=pk:5:e0"));
-  ASSERT_OK_AND_ASSIGN(std::vector<NodeRecord> at1, store_->LoadNodes(kTenantA, kGroup, 1, some));
+  ASSERT_OK_AND_ASSIGN(std::vector<NodeRecord> at1, NodesAt(*store_, kTenantA, kGroup, 1, some));
   EXPECT_THAT(PublicKeysOf(at1), ElementsAre("0=pk:0:e1", "1=pk:1:e1", "5=pk:5:e0"));
-  ASSERT_OK_AND_ASSIGN(std::vector<NodeRecord> at2, store_->LoadNodes(kTenantA, kGroup, 2, some));
+  ASSERT_OK_AND_ASSIGN(std::vector<NodeRecord> at2, NodesAt(*store_, kTenantA, kGroup, 2, some));
   EXPECT_THAT(PublicKeysOf(at2), ElementsAre("0=pk:0:e1", "1=pk:1:e1", "5=pk:5:e2"));
   EXPECT_EQ(at2[2].hash, B("hash:5:e2"));
 
   const std::vector<LeafIndex> leaves = {0, 2};
-  ASSERT_OK_AND_ASSIGN(std::vector<LeafRecord> leaves1, store_->LoadLeaves(kTenantA, kGroup, 1, leaves));
+  ASSERT_OK_AND_ASSIGN(std::vector<LeafRecord> leaves1, LeavesAt(*store_, kTenantA, kGroup, 1, leaves));
   EXPECT_THAT(MembersOf(leaves1), ElementsAre("0=member-0", "2=member-2"));
   EXPECT_EQ(leaves1[0].signing_key, B("sig:member-0:e1"));
   EXPECT_EQ(leaves1[1].credential, "credential:member-2");
   EXPECT_EQ(leaves1[1].credential_hash, B("cred-hash:member-2"));
   EXPECT_EQ(leaves1[1].keyed_by, kNoLeafValue);
-  ASSERT_OK_AND_ASSIGN(std::vector<LeafRecord> leaves2, store_->LoadLeaves(kTenantA, kGroup, 2, leaves));
+  ASSERT_OK_AND_ASSIGN(std::vector<LeafRecord> leaves2, LeavesAt(*store_, kTenantA, kGroup, 2, leaves));
   EXPECT_THAT(MembersOf(leaves2), ElementsAre("0=member-0", "2="));
   EXPECT_EQ(leaves2[1].credential, "");
 
@@ -395,9 +418,44 @@ TEST_P(StoreConformance, VersionedTreeReads) {
                                                     "4=pk:4:e0", "5=pk:5:e2", "6=pk:6:e0"));
   EXPECT_THAT(MembersOf(tree_leaves), ElementsAre("0=member-0", "1=member-1", "2=", "3=member-3"));
 
-  EXPECT_CODE(store_->LoadNodes(kTenantA, kGroup, 3, some), kNotFound);
-  EXPECT_CODE(store_->LoadLeaves(kTenantA, "no-such-group", 0, leaves), kNotFound);
+  EXPECT_CODE(NodesAt(*store_, kTenantA, kGroup, 3, some), kNotFound);
+  EXPECT_CODE(LeavesAt(*store_, kTenantA, "no-such-group", 0, leaves), kNotFound);
   EXPECT_CODE(store_->LoadTree(kTenantA, kGroup, 3, &tree_nodes, &tree_leaves), kNotFound);
+}
+
+TEST_P(StoreConformance, GroupViewSelectsFromTheCurrentHeaderInOneRead) {
+  ASSERT_OK(CreateTestGroup(*store_, kTenantA, kGroup, kLeaves));
+  ASSERT_OK(store_->ApplyCommit(kTenantA, kGroup, TestCommit(0, kLeaves, "e1")));
+  // The selection sees the current header and may read an older retained epoch.
+  uint64_t seen_epoch = 99;
+  ASSERT_OK_AND_ASSIGN(GroupView view,
+                       store_->ReadGroupView(kTenantA, kGroup, [&](const GroupHeaderRecord& current)
+                                                                   -> absl::StatusOr<TreeSelection> {
+                         seen_epoch = current.epoch;
+                         return TreeSelection{current.epoch - 1, {3, 1, 99}, {1, 0}};
+                       }));
+  EXPECT_EQ(seen_epoch, 1u);
+  EXPECT_EQ(view.current.epoch, 1u);
+  EXPECT_EQ(view.current.tree_hash, B("tree-hash:e1"));
+  EXPECT_EQ(view.current.leaf_count, kLeaves);
+  EXPECT_THAT(PublicKeysOf(view.nodes), ElementsAre("3=pk:3:e0", "1=pk:1:e0"));  // In the order asked.
+  EXPECT_THAT(MembersOf(view.leaves), ElementsAre("1=member-1", "0=member-0"));
+  // An error from the selection is returned as it is.
+  EXPECT_CODE(store_->ReadGroupView(kTenantA, kGroup,
+                                    [](const GroupHeaderRecord&) -> absl::StatusOr<TreeSelection> {
+                                      return absl::FailedPreconditionError("chosen by the caller");
+                                    }),
+              kFailedPrecondition);
+  // An epoch the group never reached, and an unknown group (whose selection is never called).
+  EXPECT_CODE(NodesAt(*store_, kTenantA, kGroup, 2, {0}), kNotFound);
+  bool called = false;
+  EXPECT_CODE(store_->ReadGroupView(kTenantA, "no-such-group",
+                                    [&](const GroupHeaderRecord&) -> absl::StatusOr<TreeSelection> {
+                                      called = true;
+                                      return TreeSelection{};
+                                    }),
+              kNotFound);
+  EXPECT_FALSE(called);
 }
 
 TEST_P(StoreConformance, StaleCommitIsAbortedAndWritesNothing) {
@@ -420,7 +478,7 @@ TEST_P(StoreConformance, StaleCommitIsAbortedAndWritesNothing) {
   ASSERT_OK_AND_ASSIGN(std::vector<StoredCommit> commits, store_->ListCommits(kTenantA, kGroup, 0, 10));
   ASSERT_THAT(commits, SizeIs(1));
   EXPECT_EQ(commits[0].commit, "commit:winner");
-  ASSERT_OK_AND_ASSIGN(std::vector<NodeRecord> nodes, store_->LoadNodes(kTenantA, kGroup, 1, {1}));
+  ASSERT_OK_AND_ASSIGN(std::vector<NodeRecord> nodes, NodesAt(*store_, kTenantA, kGroup, 1, {1}));
   EXPECT_THAT(PublicKeysOf(nodes), ElementsAre("1=pk:1:winner"));
   ASSERT_OK_AND_ASSIGN(std::vector<StoredWelcome> welcomes, store_->FetchWelcomes(kTenantA, "newcomer"));
   EXPECT_THAT(welcomes, IsEmpty());
@@ -631,7 +689,7 @@ TEST_P(StoreConformance, TenantsAreIsolated) {
   EXPECT_EQ(store_->CountPrekeys(kTenantB, "alice").value().one_time_remaining, 0u);
   EXPECT_CODE(store_->TakePrekeyBundle(kTenantB, "alice"), kNotFound);
   EXPECT_CODE(store_->GroupHeader(kTenantB, kGroup), kNotFound);
-  EXPECT_CODE(store_->LoadNodes(kTenantB, kGroup, 0, {0}), kNotFound);
+  EXPECT_CODE(NodesAt(*store_, kTenantB, kGroup, 0, {0}), kNotFound);
   EXPECT_CODE(store_->ListCommits(kTenantB, kGroup, 0, 10), kNotFound);
   EXPECT_CODE(store_->FetchMessages(kTenantB, kGroup, 0, 10, kNow), kNotFound);
   EXPECT_CODE(store_->AppendMessage(kTenantB, kGroup, "m", kNow, kNow + 1000, nullptr), kNotFound);
