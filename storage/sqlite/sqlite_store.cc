@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "art/base/status_macros.h"
+#include "storage/group_view_read.h"
 #include "storage/shared_sql.h"
 #include "storage/sqlite/sqlite_db.h"
 
@@ -767,15 +768,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<GroupView> ReadGroupView(
       const std::string& tenant_id, const std::string& group_id,
       absl::FunctionRef<absl::StatusOr<TreeSelection>(const GroupHeaderRecord&)> select) override {
-    return Read([&](Connection& c) -> absl::StatusOr<GroupView> {
-      GroupView view;
-      ART_ASSIGN_OR_RETURN(uint64_t current, CurrentEpoch(c, tenant_id, group_id));
-      ART_ASSIGN_OR_RETURN(view.current, HeaderAt(c, tenant_id, group_id, current));
-      ART_ASSIGN_OR_RETURN(TreeSelection selection, select(view.current));
-      if (selection.epoch != current) ART_RETURN_IF_ERROR(HeaderAt(c, tenant_id, group_id, selection.epoch).status());
-      ART_ASSIGN_OR_RETURN(view.nodes, LoadSome<NodeTable>(c, tenant_id, group_id, selection.epoch, selection.nodes));
-      ART_ASSIGN_OR_RETURN(view.leaves, LoadSome<LeafTable>(c, tenant_id, group_id, selection.epoch, selection.leaves));
-      return view;
+    return Read([&](Connection& c) {
+      return ReadGroupViewIn<&CurrentEpoch, &HeaderAt, &LoadSome<NodeTable>, &LoadSome<LeafTable>>(c, tenant_id, group_id, select);
     });
   }
 
