@@ -433,7 +433,11 @@ class MemberClient::Impl {
   std::vector<std::string> GroupIds() {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<std::string> ids;
-    for (const auto& [group_id, slot] : groups_) ids.push_back(group_id);
+    for (const auto& [group_id, slot] : groups_) {
+      // A group this member was removed from keeps its state (Info and Receive report the removal)
+      // but is no longer one of its groups.
+      if (slot.group.has_value() && slot.group->is_active()) ids.push_back(group_id);
+    }
     return ids;
   }
 

@@ -132,6 +132,8 @@ class MemberClient {
   absl::StatusOr<GroupInfo> CatchUp(const std::string& group_id);
 
   absl::StatusOr<GroupInfo> Info(const std::string& group_id);
+  // The groups this member is in, sorted. A group it was removed from (or left) drops out once this
+  // member has read its removal.
   std::vector<std::string> GroupIds();
 
   // A secret for the application bound to the group's current epoch.

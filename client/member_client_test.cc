@@ -16,6 +16,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 // The contents of |messages|, in order.
 std::vector<std::string> Contents(const std::vector<ReceivedMessage>& messages) {
@@ -172,6 +173,8 @@ TEST_F(ClientTest, AddedMembersJoinFromWelcomesAndRemovedMembersReadNothingMore)
   EXPECT_EQ(bob->Send("team", art::AsBytes("still here?")).status().code(), absl::StatusCode::kFailedPrecondition);
   GroupInfo bob_view = ValueOrDie(bob->Info("team"));
   EXPECT_TRUE(bob_view.epoch_authenticator.empty());
+  EXPECT_THAT(bob->GroupIds(), IsEmpty());
+  EXPECT_THAT(dave->GroupIds(), ElementsAre("team"));
   EXPECT_THAT(ExpectAgree("team", {alice.get(), dave.get()}), 3u);
   EXPECT_THAT(ValueOrDie(alice->Info("team")).members, ElementsAre("alice", "dave"));
   EXPECT_EQ(alice->Remove("team", "alice").status().code(), absl::StatusCode::kInvalidArgument);
@@ -191,6 +194,8 @@ TEST_F(ClientTest, ALeavingMemberIsRemovedByWhoeverReadsItsRequest) {
   ExpectAgree("team", {alice.get(), bob.get()});
   EXPECT_THAT(ValueOrDie(bob->Info("team")).members, ElementsAre("alice", "bob"));
   EXPECT_EQ(carol->Receive("team").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(carol->GroupIds(), IsEmpty());
+  EXPECT_THAT(bob->GroupIds(), ElementsAre("team"));
 }
 
 TEST_F(ClientTest, PrekeysAreReplenishedAndTheSignedPrekeyRotated) {
