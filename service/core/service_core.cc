@@ -265,12 +265,13 @@ absl::StatusOr<v1::CreateGroupResponse> ServiceCore::CreateGroup(const std::stri
   return response;
 }
 
-absl::StatusOr<v1::PublicGroupState> ServiceCore::LoadState(const std::string& tenant,
-                                                            const std::string& group_id, uint64_t epoch) {
+absl::StatusOr<v1::PublicGroupState> ServiceCore::LoadState(const std::string& tenant, const std::string& group_id,
+                                                            std::optional<uint64_t> epoch) {
   ART_ASSIGN_OR_RETURN(GroupHeaderRecord header, store_->GroupHeader(tenant, group_id, epoch));
   std::vector<NodeRecord> nodes;
   std::vector<LeafRecord> leaves;
-  ART_RETURN_IF_ERROR(store_->LoadTree(tenant, group_id, epoch, &nodes, &leaves));
+  // The tree as of the header's epoch: its rows are versioned, so this second read agrees with it.
+  ART_RETURN_IF_ERROR(store_->LoadTree(tenant, group_id, header.epoch, &nodes, &leaves));
   // Every stored group has a leaf (its creator's); NodeWidth(0) would wrap around below.
   if (header.leaf_count == 0) {
     return absl::DataLossError(absl::StrCat("stored group \"", group_id, "\" has no leaves at epoch ", header.epoch));
@@ -317,8 +318,7 @@ absl::StatusOr<v1::GetGroupResponse> ServiceCore::GetGroup(const std::string& te
   ART_RETURN_IF_ERROR(art::ValidateGroupId(request.group_id()));
   v1::GetGroupResponse response;
   if (!request.has_member_leaf()) {
-    ART_ASSIGN_OR_RETURN(GroupHeaderRecord header, store_->GroupHeader(tenant, request.group_id()));
-    ART_ASSIGN_OR_RETURN(*response.mutable_state(), LoadState(tenant, request.group_id(), header.epoch));
+    ART_ASSIGN_OR_RETURN(*response.mutable_state(), LoadState(tenant, request.group_id(), std::nullopt));
     return response;
   }
   // The member's path and copath, from the same snapshot as the header they are shown with.

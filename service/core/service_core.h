@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -95,9 +96,9 @@ class ServiceCore {
   absl::Status CheckPublishedMemberAuth(const std::string& tenant, std::string_view method,
                                         const std::string& member_id, const v1::MemberAuth& auth,
                                         const art::Sha256Digest& digest);
-  // The public state of a group at |epoch|, with every credential.
+  // The public state of a group at |epoch| (the current one when nullopt), with every credential.
   absl::StatusOr<v1::PublicGroupState> LoadState(const std::string& tenant, const std::string& group_id,
-                                                 uint64_t epoch);
+                                                 std::optional<uint64_t> epoch);
 
   // Wakes watchers when this replica accepts a commit or a message.
   void NotifyWatchers();
