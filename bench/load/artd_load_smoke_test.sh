@@ -14,6 +14,13 @@ for mode in floor commits posts; do
     exit 1
   fi
 done
+# Posts and commits get a CPU budget from the floor (the last two columns are numbers, not "-").
+for mode in commits posts; do
+  if ! grep -Eq "^\| $mode \|.* \| [0-9]+ \| [0-9]+ \|$" <<<"$output"; then
+    echo "FAIL: no CPU per operation and budget for $mode" >&2
+    exit 1
+  fi
+done
 # A window ends when a client has used up its prepared requests, and the table says so.
 output="$("$load" --artd-binary "$artd" --mode commits --concurrency 2 --prepared-commits 30 --max-operations 2000 \
   --warmup-seconds 0 --duration-seconds 60)"

@@ -61,6 +61,26 @@ double ServerMicrosPerOp(const ModeResult& result) {
   return result.server_cpu_cores * result.seconds / static_cast<double>(result.operations) * 1e6;
 }
 
+// Client and server CPU-microseconds per operation (this machine's whole cost of one); -1 when the
+// server's share is unknown.
+double TotalMicrosPerOp(const ModeResult& result) {
+  if (result.server_cpu_cores < 0 || result.operations == 0) return -1;
+  return (result.client_cpu_cores + result.server_cpu_cores) * result.seconds /
+         static_cast<double>(result.operations) * 1e6;
+}
+
+// The CPU per operation the mode's target allows: client and server share the machine, so when both
+// modes keep it equally busy, a mode reaches ratio r of the floor only if one of its operations costs
+// at most 1/r of the floor's call. -1 without a target or a measured floor.
+double BudgetMicrosPerOp(const std::vector<ModeResult>& results, const ModeResult& result) {
+  const double target = TargetFor(result.mode).min_floor_ratio;
+  if (target <= 0 || results.empty() || results[0].mode != "floor") return -1;
+  const double floor_cost = TotalMicrosPerOp(results[0]);
+  return floor_cost < 0 ? -1 : floor_cost / target;
+}
+
+std::string MicrosText(double micros) { return micros >= 0 ? absl::StrFormat("%.0f", micros) : "-"; }
+
 }  // namespace
 
 Target TargetFor(const std::string& mode) {
@@ -159,8 +179,8 @@ std::string FormatTable(const RunDescription& run, const std::vector<ModeResult>
       run.target, run.concurrency, run.channels, run.groups, run.members_per_group, run.duration_seconds);
   absl::StrAppend(&table,
                   "| mode | ops | window s | ops/s | x floor | target | met | p50 ms | p99 ms | p999 ms | p99 < 20 ms | "
-                  "retries | client CPU (cores) | artd CPU (cores) | artd CPU us/op |\n",
-                  "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|---:|---:|---:|---:|\n");
+                  "retries | client CPU (cores) | artd CPU (cores) | artd CPU us/op | all CPU us/op | budget us/op |\n",
+                  "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
   const double floor = FloorRate(results);
   for (const ModeResult& result : results) {
     const Target target = TargetFor(result.mode);
@@ -169,16 +189,19 @@ std::string FormatTable(const RunDescription& run, const std::vector<ModeResult>
     const std::string target_text = target.min_floor_ratio > 0 ? absl::StrFormat(">= %.2f", target.min_floor_ratio) : "";
     const std::string met_text = target.min_floor_ratio > 0 && floor > 0 ? YesNo(ratio >= target.min_floor_ratio) : "";
     const std::string p99_text = target.max_p99_ms > 0 ? YesNo(result.p99_ms < target.max_p99_ms) : "";
-    const double micros_per_op = ServerMicrosPerOp(result);
-    absl::StrAppendFormat(&table, "| %s | %d | %s | %.0f | %s | %s | %s | %.2f | %.2f | %.2f | %s | %d | %.2f | %s | %s |\n",
+    absl::StrAppendFormat(&table, "| %s | %d | %s | %.0f | %s | %s | %s | %.2f | %.2f | %.2f | %s | %d | %.2f | %s | %s | %s | %s |\n",
                           result.mode, result.operations,
                           absl::StrFormat(result.ended_early ? "%.1f (prepared work used up)" : "%.1f", result.seconds),
                           result.ops_per_second, ratio_text, target_text, met_text,
                           result.p50_ms, result.p99_ms, result.p999_ms, p99_text, result.uncounted_steps,
                           result.client_cpu_cores,
                           result.server_cpu_cores >= 0 ? absl::StrFormat("%.2f", result.server_cpu_cores) : "-",
-                          micros_per_op >= 0 ? absl::StrFormat("%.0f", micros_per_op) : "-");
+                          MicrosText(ServerMicrosPerOp(result)), MicrosText(TotalMicrosPerOp(result)),
+                          MicrosText(BudgetMicrosPerOp(results, result)));
   }
+  absl::StrAppend(&table,
+                  "\nall CPU us/op: client and artd together per operation. budget us/op: what the target allows "
+                  "when both share these cores (the floor's all CPU us/op divided by the target ratio).\n");
   return table;
 }
 
@@ -197,11 +220,12 @@ std::string FormatJson(const RunDescription& run, const std::vector<ModeResult>&
         "%s\n  {\"mode\": \"%s\", \"operations\": %d, \"seconds\": %.3f, \"ops_per_second\": %.1f, "
         "\"floor_ratio\": %.4f, \"target_floor_ratio\": %g, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, "
         "\"target_p99_ms\": %g, \"retries\": %d, \"client_cpu_cores\": %.3f, \"server_cpu_cores\": %.3f, "
-        "\"server_cpu_us_per_op\": %.1f, \"ended_early\": %s}",
+        "\"server_cpu_us_per_op\": %.1f, \"all_cpu_us_per_op\": %.1f, \"budget_cpu_us_per_op\": %.1f, "
+        "\"ended_early\": %s}",
         i == 0 ? "" : ",", result.mode, result.operations, result.seconds, result.ops_per_second, ratio,
         target.min_floor_ratio, result.p50_ms, result.p99_ms, result.p999_ms, target.max_p99_ms,
         result.uncounted_steps, result.client_cpu_cores, result.server_cpu_cores, ServerMicrosPerOp(result),
-        result.ended_early ? "true" : "false");
+        TotalMicrosPerOp(result), BudgetMicrosPerOp(results, result), result.ended_early ? "true" : "false");
   }
   absl::StrAppend(&json, "\n]}\n");
   return json;
