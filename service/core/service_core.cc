@@ -485,7 +485,9 @@ absl::StatusOr<v1::SubmitCommitResponse> ServiceCore::SubmitCommit(const std::st
     write.welcome_member_id = commit.add().credential().member_id();
   }
   write.nonce = std::move(nonce);
-  ART_RETURN_IF_ERROR(RefuseReplay(store_->ApplyCommit(tenant, group_id, write)));
+  const absl::Status applied = store_->ApplyCommit(tenant, group_id, write);
+  // ALREADY_EXISTS here can only be a used nonce.
+  ART_RETURN_IF_ERROR(write.nonce.has_value() ? RefuseReplay(applied) : applied);
   NotifyWatchers();
   v1::SubmitCommitResponse response;
   response.set_epoch(header.epoch + 1);

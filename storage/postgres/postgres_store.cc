@@ -666,7 +666,8 @@ class PostgresStore final : public Store {
       const std::string& tenant_id, const std::string& group_id,
       absl::FunctionRef<absl::StatusOr<TreeSelection>(const GroupHeaderRecord&)> select) override {
     return Read([&](Connection& c) {
-      return ReadGroupViewIn<&CurrentEpoch, &HeaderAt, &LoadListed<NodeTable>, &LoadListed<LeafTable>>(c, tenant_id, group_id, select);
+      return ReadGroupViewIn<&CurrentEpoch, &HeaderAt, &LoadListed<NodeTable>, &LoadListed<LeafTable>>(
+          c, tenant_id, group_id, select);
     });
   }
 

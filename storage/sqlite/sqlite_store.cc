@@ -769,7 +769,8 @@ class SqliteStore final : public Store {
       const std::string& tenant_id, const std::string& group_id,
       absl::FunctionRef<absl::StatusOr<TreeSelection>(const GroupHeaderRecord&)> select) override {
     return Read([&](Connection& c) {
-      return ReadGroupViewIn<&CurrentEpoch, &HeaderAt, &LoadSome<NodeTable>, &LoadSome<LeafTable>>(c, tenant_id, group_id, select);
+      return ReadGroupViewIn<&CurrentEpoch, &HeaderAt, &LoadSome<NodeTable>, &LoadSome<LeafTable>>(
+          c, tenant_id, group_id, select);
     });
   }
 
