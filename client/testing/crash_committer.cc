@@ -11,14 +11,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "art/crypto/bytes.h"
 #include "client/member_client.h"
 #include "client/testing/committer_options.h"
-
-namespace {
-
-bool ParseKey(const char* hex, art::Bytes* out) { return art::FromHex(hex, out); }
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 10) {
@@ -27,7 +22,7 @@ int main(int argc, char** argv) {
   }
   art::Bytes state_key;
   absl::StatusOr<artd::client::ClientOptions> configured = artd::client::CommitterOptions(argv[1], argv[2], argv[3], argv[4]);
-  if (!configured.ok() || !ParseKey(argv[7], &state_key)) {
+  if (!configured.ok() || !art::FromHex(argv[7], &state_key)) {
     std::fprintf(stderr, "bad key\n");
     return 2;
   }
