@@ -15,7 +15,6 @@
 namespace art {
 namespace {
 
-
 // The y-coordinates (little-endian, sign bit clear) of the 8 points of small order. Compared with
 // the sign bit of x masked off, they match the 8 small-order encodings and also the two
 // non-canonical "negative zero" encodings of x = 0 (y = 1 and y = p - 1 with the sign bit set).

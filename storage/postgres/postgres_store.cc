@@ -11,8 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "art/base/status_macros.h"
-#include "storage/postgres/pg_connection.h"
 #include "storage/group_view_read.h"
+#include "storage/postgres/pg_connection.h"
 #include "storage/shared_sql.h"
 
 namespace artd {
@@ -541,7 +541,6 @@ class PostgresStore final : public Store {
 
   absl::Status RecordRequestNonce(const std::string& tenant_id, const std::string& member_id, const Bytes& nonce,
                                   uint64_t expires_unix_millis) override {
-    // The primary key claims the nonce: of two replicas recording it at once, one gets ALREADY_EXISTS.
     return Write([&](Connection& c) {
       ART_RETURN_IF_ERROR(RequireTenant(c, tenant_id));
       return ClaimNonce(c, tenant_id, RequestNonce{member_id, nonce, expires_unix_millis});
