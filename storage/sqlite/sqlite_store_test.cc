@@ -169,13 +169,18 @@ void ExpectRaceInvariants(Store& store, const NamedLogs& logs,
 
 // ---- Configuration and migrations ----
 
+// Durable commits, foreign keys, and savepoint journals kept in memory (temp_store 2) rather than
+// spilled to temporary files by the write batches.
 TEST(SqliteStore, ConnectionsAreDurableAndEnforceForeignKeys) {
   const std::string path = TempPath("pragmas");
   ASSERT_NE(OpenOrNull(path), nullptr);
   auto connection = sqlite::Connection::Open(path, 5000);
   ASSERT_TRUE(connection.ok()) << connection.status();
   for (const auto& [pragma, expected] : std::vector<std::pair<const char*, std::string>>{
-           {"PRAGMA journal_mode", "wal"}, {"PRAGMA synchronous", "2"}, {"PRAGMA foreign_keys", "1"}}) {
+           {"PRAGMA journal_mode", "wal"},
+           {"PRAGMA synchronous", "2"},
+           {"PRAGMA foreign_keys", "1"},
+           {"PRAGMA temp_store", "2"}}) {
     auto statement = (*connection)->Query(pragma);
     ASSERT_TRUE(statement.ok()) << statement.status();
     ASSERT_TRUE(statement->Step().value_or(false));
