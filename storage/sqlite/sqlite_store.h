@@ -2,10 +2,10 @@
 //
 // Durability: synchronous=FULL, so a call that returned OK survives kill -9 of the process (and a
 // power loss). Concurrency: one store may be shared by any number of threads; it keeps a pool of
-// connections so reads run in parallel, and group-commits this process's writers: those that arrive
-// while a batch is written form the next one, run on a connection of its own in one transaction and
-// one fsync (they would serialize on SQLite's write lock anyway). Several
-// processes may open the same file: every write transaction is BEGIN IMMEDIATE and waits up to the
+// connections so reads run in parallel, and group-commits this process's writers: one writer thread
+// per store runs the writes that arrive while a batch is written as the next batch, on a connection
+// of its own, in one transaction and one fsync (they would serialize on SQLite's write lock anyway).
+// Several processes may open the same file: every write transaction is BEGIN IMMEDIATE and waits up to the
 // busy timeout for another process's writer, then fails with UNAVAILABLE.
 //
 // Schema: versioned by the schema_migrations table; OpenSqliteStore applies the migrations this
