@@ -5,8 +5,8 @@
 // connections so reads run in parallel, and group-commits this process's writers: one writer thread
 // per store runs the writes that arrive while a batch is written as the next batch, on a connection
 // of its own, in one transaction and one fsync (they would serialize on SQLite's write lock anyway).
-// Several processes may open the same file: every write transaction is BEGIN IMMEDIATE and waits up to the
-// busy timeout for another process's writer, then fails with UNAVAILABLE.
+// Several processes may open the same file: every write transaction is BEGIN IMMEDIATE and waits up
+// to the busy timeout for another process's writer, then fails with UNAVAILABLE.
 //
 // Schema: versioned by the schema_migrations table; OpenSqliteStore applies the migrations this
 // binary knows and the file lacks, each in its own transaction, safely against a concurrent opener.
