@@ -509,7 +509,7 @@ class SqliteStore final : public Store {
   // The writer thread. One thread that only writes, rather than a leader picked among the waiting
   // request threads: a leader had to hand the lead on at the end of each batch (a thread wake-up on
   // the serial path) and competed for a core with every request thread; under 64 clients the writer
-  // thread gave 23-47% more commits per second (bench/README.md, "Fourth session").
+  // thread gave 19-47% more commits per second (bench/README.md, "Fourth session").
   void RunWriter() {
     pthread_setname_np(pthread_self(), "sqlite-writer");  // As top -H and perf show it.
     absl::MutexLock lock(&batch_mu_);
