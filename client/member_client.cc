@@ -35,8 +35,6 @@ constexpr uint32_t kIdentityFormat = 1;
 constexpr uint32_t kGroupFormat = 2;  // 2: with the inbox and leave requests.
 constexpr uint32_t kPendingFormat = 1;
 
-uint64_t UnixSeconds() { return static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now())); }
-
 absl::Status Corrupt(const std::string& blob) {
   return absl::DataLossError(absl::StrCat("state blob \"", blob, "\" is malformed"));
 }
@@ -843,6 +841,11 @@ class MemberClient::Impl {
   }
 
   // ---- Prekeys ----
+
+  uint64_t UnixSeconds() const {
+    const absl::Time now = options_.clock_for_testing ? options_.clock_for_testing() : absl::Now();
+    return static_cast<uint64_t>(absl::ToUnixSeconds(now));
+  }
 
   int64_t PublishedLifetimeSeconds() const {
     return absl::ToInt64Seconds(options_.signed_prekey_lifetime + options_.signed_prekey_grace);

@@ -48,6 +48,9 @@ struct ClientOptions {
 
   // Test hook: called at each named point of a commit; a test may end the process there.
   std::function<void(std::string_view point)> crash_point_for_testing;
+  // Test hook: the wall clock that prekey upkeep reads (absl::Now when empty), so a test can move
+  // past a lifetime without waiting for it.
+  std::function<absl::Time()> clock_for_testing;
 };
 
 // Content types of application messages. Send uses kApplicationContentType. Leave posts a message

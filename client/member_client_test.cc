@@ -2,6 +2,7 @@
 // prekey upkeep, restarts, and state kept in the service.
 #include "client/member_client.h"
 
+#include <atomic>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -226,15 +227,22 @@ TEST_F(ClientTest, PrekeysAreReplenishedAndTheSignedPrekeyRotated) {
   ExpectAgree("two", {alice.get(), bob.get()});
 
   // Once its lifetime is over, upkeep rotates the signed prekey; groups form with the new one.
+  // Carol's clock is moved forward instead of waiting for the lifetime to pass.
+  std::atomic<int64_t> clock_ahead_seconds{0};
   ClientOptions rotating = Options();
-  rotating.signed_prekey_lifetime = absl::Seconds(1);
+  rotating.signed_prekey_lifetime = absl::Hours(1);
   rotating.signed_prekey_grace = absl::ZeroDuration();
+  rotating.clock_for_testing = [&] { return absl::Now() + absl::Seconds(clock_ahead_seconds.load()); };
   auto carol = Register("carol", rotating);
   art::v1::CountPrekeysRequest request;
   request.set_member_id("carol");
-  art::v1::CountPrekeysResponse before, after;
+  art::v1::CountPrekeysResponse before, early, after;
   ASSERT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &before).ok());
-  absl::SleepFor(absl::Milliseconds(1100));
+  clock_ahead_seconds = 50 * 60;
+  ASSERT_TRUE(carol->MaintainPrekeys().ok());
+  ASSERT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &early).ok());
+  EXPECT_EQ(early.signed_prekey_id(), before.signed_prekey_id());  // Not due yet.
+  clock_ahead_seconds = 61 * 60;
   ASSERT_TRUE(carol->MaintainPrekeys().ok());
   ASSERT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &after).ok());
   EXPECT_NE(after.signed_prekey_id(), before.signed_prekey_id());
