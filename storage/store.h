@@ -1,6 +1,6 @@
 // The storage interface of the artd service: only public tree state and opaque encrypted blobs, every
 // row keyed by tenant. One interface, two backends (SQLite, the embedded default; PostgreSQL for
-// replicas), one conformance test suite.
+// replicas) that share one implementation of the operations (storage/sql), one conformance test suite.
 //
 // Operations are domain-level and each is one transaction, so a backend can make the ones that must
 // be atomic across replicas (the epoch compare-and-swap with the commit append, the one-time prekey

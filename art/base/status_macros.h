@@ -1,4 +1,5 @@
-// Early-return helpers for absl::Status and absl::StatusOr (Abseil 20220623 does not ship them).
+// Early-return helpers for absl::Status and absl::StatusOr (Abseil 20220623 does not ship them), and
+// StatusOf for code generic over both.
 #ifndef ART_BASE_STATUS_MACROS_H_
 #define ART_BASE_STATUS_MACROS_H_
 
@@ -24,5 +25,16 @@
   auto statusor = (expression);                                      \
   if (!statusor.ok()) return statusor.status();                      \
   declaration = std::move(statusor).value()
+
+namespace art {
+
+// The status of an absl::Status or absl::StatusOr, for code generic over both.
+inline const absl::Status& StatusOf(const absl::Status& status) { return status; }
+template <typename T>
+const absl::Status& StatusOf(const absl::StatusOr<T>& status_or) {
+  return status_or.status();
+}
+
+}  // namespace art
 
 #endif  // ART_BASE_STATUS_MACROS_H_

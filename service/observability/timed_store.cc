@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "absl/time/clock.h"
+#include "art/base/status_macros.h"
 
 namespace artd::observability {
 namespace {
@@ -81,11 +82,7 @@ constexpr std::array<const char*, kOperationCount> kOperationNames = {"CreateTen
                                                                       "GetStateBlob",
                                                                       "PurgeExpired"};
 
-absl::Status StatusOf(const absl::Status& status) { return status; }
-template <typename T>
-absl::Status StatusOf(const absl::StatusOr<T>& result) {
-  return result.status();
-}
+using ::art::StatusOf;
 
 bool IsStorageFailure(const absl::Status& status) {
   switch (status.code()) {

@@ -123,6 +123,23 @@ absl::StatusOr<Result> Connection::Check(PGresult* raw, const char* sql) {
   return PostgresStatus(last_sqlstate_, detail, absl::StrCat("executing ", sql));
 }
 
+std::string PostgresPlaceholders(const char* sql) {
+  std::string out;
+  char quote = '\0';  // The quote character of the string or identifier being copied, if any.
+  for (const char* p = sql; *p != '\0'; ++p) {
+    if (quote != '\0') {
+      if (*p == quote) quote = '\0';  // A doubled quote closes and reopens: the same result.
+    } else if (*p == '\'' || *p == '"') {
+      quote = *p;
+    } else if (*p == '?' && p[1] >= '0' && p[1] <= '9') {
+      out.push_back('$');
+      continue;
+    }
+    out.push_back(*p);
+  }
+  return out;
+}
+
 absl::StatusOr<Result> Connection::Execute(const char* sql, absl::Span<const Param> params) {
   std::vector<Oid> types;
   std::vector<const char*> values;
@@ -138,7 +155,9 @@ absl::StatusOr<Result> Connection::Execute(const char* sql, absl::Span<const Par
   if (prepared == prepared_.end()) {
     std::string name = absl::StrCat("artd_", prepared_.size());
     absl::StatusOr<Result> done =
-        Check(PQprepare(connection_, name.c_str(), sql, static_cast<int>(params.size()), types.data()), sql);
+        Check(PQprepare(connection_, name.c_str(), PostgresPlaceholders(sql).c_str(), static_cast<int>(params.size()),
+                        types.data()),
+              sql);
     if (!done.ok()) return done.status();
     prepared = prepared_.emplace(sql, std::move(name)).first;
   }

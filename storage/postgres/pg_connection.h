@@ -22,7 +22,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "art/base/status_macros.h"
 #include "art/crypto/bytes.h"
+#include "storage/sql/query.h"
 
 namespace artd {
 namespace postgres {
@@ -37,24 +39,13 @@ namespace postgres {
 absl::Status PostgresStatus(const std::string& sqlstate, const std::string& detail,
                             const std::string& context);
 
-// A bytea parameter (std::string parameters are text, which PostgreSQL checks is valid UTF-8
-// without NUL bytes). Borrows its bytes.
-struct Bytea {
-  const char* data;
-  size_t size;
-};
-inline Bytea AsBytea(const std::string& s) { return {s.data(), s.size()}; }
-inline Bytea AsBytea(const art::Bytes& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+// A blob parameter goes as bytea (std::string goes as text, which PostgreSQL checks is UTF-8).
+using sql::BlobParam;
 
 // A bigint[] parameter, e.g. for "node = ANY($3)".
 struct IndexList {
   absl::Span<const uint32_t> values;
 };
-
-// PostgreSQL integers are signed 64-bit. Unsigned values above INT64_MAX are clamped, which keeps
-// range comparisons ("after N", "expires at N") right; callers that store such a value as a key must
-// refuse it first.
-inline constexpr uint64_t kMaxStoredUint = static_cast<uint64_t>(INT64_MAX);
 
 // One statement parameter, in the form PQexecPrepared takes. Text, bytea and integers go in binary
 // format with their type named, so the server never guesses a type and no value is ever parsed as
@@ -63,17 +54,11 @@ class Param {
  public:
   Param(const std::string& text) : type_(kText), borrowed_(text.data()), size_(text.size()) {}
   Param(const char* text) : type_(kText), borrowed_(text), size_(std::char_traits<char>::length(text)) {}
-  Param(Bytea bytes) : type_(kBytea), borrowed_(bytes.data), size_(bytes.size) {}
+  Param(BlobParam blob) : type_(kBytea), borrowed_(static_cast<const char*>(blob.data)), size_(blob.size) {}
   Param(IndexList list);
   template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
   Param(T value) : type_(kBigint) {
-    int64_t signed_value;
-    if constexpr (std::is_unsigned_v<T> && sizeof(T) == sizeof(uint64_t)) {
-      signed_value = static_cast<int64_t>(value > kMaxStoredUint ? kMaxStoredUint : value);
-    } else {
-      signed_value = static_cast<int64_t>(value);
-    }
-    SetBigint(signed_value);
+    SetBigint(sql::StoredInt(value));
   }
 
   Oid type() const { return type_; }
@@ -120,6 +105,28 @@ class Result {
   std::unique_ptr<PGresult, Clear> result_;
 };
 
+// One row of a Result, with the column accessors storage/sql/query.h expects (text and bytea both
+// read as their raw bytes).
+class Row {
+ public:
+  Row(const Result& result, int row) : result_(result), row_(row) {}
+  int64_t Int(int column) const { return result_.Int(row_, column); }
+  uint64_t Uint(int column) const { return result_.Uint(row_, column); }
+  uint32_t Uint32(int column) const { return result_.Uint32(row_, column); }
+  bool IsNull(int column) const { return result_.IsNull(row_, column); }
+  std::string Text(int column) const { return result_.String(row_, column); }
+  std::string BlobString(int column) const { return result_.String(row_, column); }
+  art::Bytes BlobBytes(int column) const { return result_.BytesAt(row_, column); }
+
+ private:
+  const Result& result_;
+  int row_;
+};
+
+// |sql| with its ?N parameters (SQLite's spelling, which the shared queries use) written as $N. A
+// '?' inside a quoted string or identifier is left alone.
+std::string PostgresPlaceholders(const char* sql);
+
 struct ConnectOptions {
   int connect_timeout_seconds = 5;
   // How long a statement waits for a row lock before failing (UNAVAILABLE).
@@ -137,11 +144,23 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Runs |sql| with |args| as $1..$n and returns its rows.
+  // Runs |sql| with |args| as its parameters ($1..$n, or ?1..?n) and returns its rows.
   template <typename... Args>
   absl::StatusOr<Result> Query(const char* sql, const Args&... args) {
     const std::array<Param, sizeof...(Args)> params = {Param(args)...};
     return Execute(sql, params);
+  }
+
+  // Runs |sql| with |args| and calls visit(row) on each row (a Row) until it returns false (see
+  // storage/sql/query.h).
+  template <typename Visit, typename... Args>
+  absl::Status ForEachRow(const char* sql, Visit visit, const Args&... args) {
+    absl::StatusOr<Result> result = Query(sql, args...);
+    if (!result.ok()) return result.status();
+    for (int row = 0; row < result->rows(); ++row) {
+      if (!visit(Row(*result, row))) break;
+    }
+    return absl::OkStatus();
   }
 
   // Runs a statement without rows; returns the number of rows it changed.
@@ -228,12 +247,6 @@ class ConnectionPool {
 // UNAVAILABLE), and so does a pooled connection found lost before anything ran on it.
 enum class TransactionKind { kRead, kWrite };
 
-inline const absl::Status& StatusOf(const absl::Status& status) { return status; }
-template <typename T>
-const absl::Status& StatusOf(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
 // Whether an error with |sqlstate| is worth running the transaction again.
 bool IsRetryable(const std::string& sqlstate);
 
@@ -256,7 +269,7 @@ auto Transact(ConnectionPool& pool, TransactionKind kind, int max_attempts, Body
       return begun;
     }
     auto result = body(connection);
-    absl::Status status = StatusOf(result);
+    absl::Status status = art::StatusOf(result);
     if (status.ok()) status = connection.Exec("COMMIT");
     if (status.ok()) return result;
     const bool retry = IsRetryable(connection.last_sqlstate());

@@ -180,6 +180,17 @@ void RunTogether(int count, const std::function<void(int)>& body) {
   for (std::thread& thread : threads) thread.join();
 }
 
+// ---- Placeholders ----
+
+// The shared queries name parameters ?N; PostgreSQL is sent $N, and nothing else changes.
+TEST(PostgresPlaceholders, RewritesNumberedQuestionMarksOutsideQuotes) {
+  EXPECT_EQ(postgres::PostgresPlaceholders("SELECT a FROM t WHERE b = ?1 AND c = ?12"),
+            "SELECT a FROM t WHERE b = $1 AND c = $12");
+  EXPECT_EQ(postgres::PostgresPlaceholders("SELECT '?1', \"?2\", 'it''s ?3' FROM t WHERE x = ?4"),
+            "SELECT '?1', \"?2\", 'it''s ?3' FROM t WHERE x = $4");
+  EXPECT_EQ(postgres::PostgresPlaceholders("SELECT $1, ? FROM t"), "SELECT $1, ? FROM t");
+}
+
 // ---- Migrations ----
 
 TEST(PostgresStore, ReplicasStartingAtOnceApplyEachMigrationOnce) {

@@ -72,7 +72,7 @@ absl::Status Statement::Bind(int index, const std::string& value) {
                "bind");
 }
 
-absl::Status Statement::Bind(int index, BlobRef value) {
+absl::Status Statement::Bind(int index, BlobParam value) {
   // A null pointer would bind NULL, not an empty blob.
   if (value.size == 0) return Check(sqlite3_bind_zeroblob(stmt_, index, 0), "bind");
   return Check(sqlite3_bind_blob64(stmt_, index, value.data, value.size, SQLITE_TRANSIENT), "bind");

@@ -21,7 +21,9 @@
 #include "absl/random/random.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "art/base/status_macros.h"
 #include "art/crypto/bytes.h"
+#include "storage/sql/query.h"
 
 namespace artd {
 namespace sqlite {
@@ -32,19 +34,8 @@ namespace sqlite {
 // what was being done; the message also carries SQLite's own text.
 absl::Status SqliteStatus(int rc, sqlite3* db, const std::string& context);
 
-// A blob parameter (bound as BLOB, unlike std::string, which binds as TEXT). Borrows its bytes; the
-// statement copies them when binding.
-struct BlobRef {
-  const void* data;
-  size_t size;
-};
-inline BlobRef AsBlob(const std::string& s) { return {s.data(), s.size()}; }
-inline BlobRef AsBlob(const art::Bytes& b) { return {b.data(), b.size()}; }
-
-// SQLite integers are signed 64-bit. Unsigned values above INT64_MAX are clamped, which keeps range
-// comparisons ("after N", "expires at N") right; callers that store such a value as a key must refuse
-// it first (see kMaxStoredUint).
-inline constexpr uint64_t kMaxStoredUint = static_cast<uint64_t>(INT64_MAX);
+// A blob parameter binds as BLOB (std::string binds as TEXT); the statement copies its bytes.
+using sql::BlobParam;
 
 // One prepared statement in use. Move-only. On destruction it is reset and its bindings cleared and
 // |in_use| (the connection cache's flag) is cleared so the cache can hand it out again; a statement
@@ -80,15 +71,11 @@ class Statement {
  private:
   absl::Status Bind(int index, const std::string& value);
   absl::Status Bind(int index, const char* value) { return Bind(index, std::string(value)); }
-  absl::Status Bind(int index, BlobRef value);
+  absl::Status Bind(int index, BlobParam value);
   absl::Status BindInt64(int index, int64_t value);
   template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
   absl::Status Bind(int index, T value) {
-    if constexpr (std::is_unsigned_v<T> && sizeof(T) == sizeof(uint64_t)) {
-      return BindInt64(index, static_cast<int64_t>(value > kMaxStoredUint ? kMaxStoredUint : value));
-    } else {
-      return BindInt64(index, static_cast<int64_t>(value));
-    }
+    return BindInt64(index, sql::StoredInt(value));
   }
   absl::Status Check(int rc, const char* what) const;
 
@@ -116,6 +103,19 @@ class Connection {
     absl::Status bound = statement->BindAll(args...);
     if (!bound.ok()) return bound;
     return statement;
+  }
+
+  // Runs |sql| with |args| and calls visit(statement) on each row until it returns false (see
+  // storage/sql/query.h). The statement is reset on return, so a write with RETURNING has completed.
+  template <typename Visit, typename... Args>
+  absl::Status ForEachRow(const char* sql, Visit visit, const Args&... args) {
+    absl::StatusOr<Statement> statement = Query(sql, args...);
+    if (!statement.ok()) return statement.status();
+    for (;;) {
+      absl::StatusOr<bool> row = statement->Step();
+      if (!row.ok()) return row.status();
+      if (!*row || !visit(static_cast<const Statement&>(*statement))) return absl::OkStatus();
+    }
   }
 
   // Runs a statement that returns no rows; returns the number of rows it changed.
@@ -202,12 +202,6 @@ class ConnectionPool {
 // take the database's write lock up front so two writers serialize instead of one failing at
 // upgrade). A body that returns an error, or a failed COMMIT, rolls the transaction back.
 // |Body| returns absl::Status or absl::StatusOr<T>.
-inline const absl::Status& StatusOf(const absl::Status& status) { return status; }
-template <typename T>
-const absl::Status& StatusOf(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
 enum class TransactionKind { kRead, kWrite };
 
 template <typename Body>
@@ -217,7 +211,7 @@ auto InTransaction(Connection& connection, TransactionKind kind, Body&& body)
       connection.Control(kind == TransactionKind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
   if (!begun.ok()) return begun;
   auto result = body(connection);
-  absl::Status status = StatusOf(result);
+  absl::Status status = art::StatusOf(result);
   if (status.ok()) status = connection.Control("COMMIT");
   if (!status.ok()) {
     // Best effort: SQLite may already have rolled back (e.g. after SQLITE_FULL).

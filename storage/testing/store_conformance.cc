@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "art/base/status_macros.h"
 #include "art/tree/tree_math.h"
 #include "gmock/gmock.h"
 
@@ -97,11 +98,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-inline const absl::Status& StatusOf(const absl::Status& status) { return status; }
-template <typename T>
-const absl::Status& StatusOf(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
+using ::art::StatusOf;
 
 #define STORE_CONCAT_INNER(a, b) a##b
 #define STORE_CONCAT(a, b) STORE_CONCAT_INNER(a, b)
