@@ -32,7 +32,7 @@ std::string PendingBlob(const std::string& group_id) { return "pending:" + art::
 
 // Format tags of the blobs this file writes, checked on load.
 constexpr uint32_t kIdentityFormat = 1;
-constexpr uint32_t kGroupFormat = 2;  // 2: with the inbox and leave requests.
+constexpr uint32_t kGroupFormat = 3;  // 2: with the inbox and leave requests; 3: and an alarm.
 constexpr uint32_t kPendingFormat = 1;
 
 absl::Status Corrupt(const std::string& blob) {
@@ -83,7 +83,28 @@ struct GroupSlot {
   // Messages that could not be read since the last Receive, and why the first one failed.
   int unreadable = 0;
   absl::Status first_unreadable;
+  // Set when this member rejected a commit the service had accepted (the protocol's alarm): the group
+  // is no longer used, and the commit goes to the service as evidence until it has been reported.
+  struct Alarm {
+    uint64_t epoch = 0;  // The epoch the commit was made from.
+    uint32_t reason = 0;  // art.v1.AlarmReason.
+    std::string detail;
+    std::string commit;  // Serialized art.v1.Commit.
+    bool reported = false;
+  };
+  std::optional<Alarm> alarm;
 };
+
+// The longest detail an alarm report carries (the service's limit).
+constexpr size_t kMaxAlarmDetailBytes = 1024;
+
+// At most |max_bytes| of |text|, not cutting a UTF-8 sequence in two.
+std::string Utf8Prefix(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end));
+}
 
 // Jittered exponential backoff: |base| * 2^(attempt-1), times a factor in [0.5, 1.5).
 absl::Duration Backoff(absl::Duration base, int attempt, std::mt19937_64& random) {
@@ -342,6 +363,7 @@ class MemberClient::Impl {
   absl::StatusOr<std::vector<ReceivedMessage>> Receive(const std::string& group_id) {
     std::lock_guard<std::mutex> lock(mutex_);
     ART_ASSIGN_OR_RETURN(GroupSlot * slot, FindSlot(group_id));
+    if (slot->alarm.has_value()) return AlarmErrorRetryingReport(group_id, *slot);
     if (slot->group->is_active()) ART_RETURN_IF_ERROR(CatchUpLocked(group_id, *slot));
     // Every member that reads a leave request tries to commit the removal; one wins, the others
     // find the leaver gone (NOT_FOUND from the builder) or lose the race: neither is this member's
@@ -541,13 +563,68 @@ class MemberClient::Impl {
     }
   }
 
-  absl::Status ProcessCommit(art::MemberGroup& group, const v1::Commit& commit) {
-    absl::Status status = group.ProcessCommit(commit);
+  absl::Status ProcessCommit(const std::string& group_id, GroupSlot& slot, const v1::Commit& commit) {
+    absl::Status status = slot.group->ProcessCommit(commit);
     if (status.ok()) return status;
-    // The service accepted a commit this member rejects: the group can no longer be trusted.
-    return absl::Status(status.code(), absl::StrCat("commit for epoch ", commit.epoch() + 1, " of group ",
-                                                    commit.group_id(), " accepted by the service was rejected: ",
-                                                    status.message()));
+    const bool own_leaf = commit.signer_leaf() == slot.group->own_leaf();
+    if (own_leaf) {
+      // Another process acting for this member (sharing its state store) may have made the commit
+      // and not saved the group yet: its pending record holds it until then.
+      ART_ASSIGN_OR_RETURN(std::optional<VersionedState> stored, store_->Load(PendingBlob(group_id)));
+      if (stored.has_value()) {
+        ART_ASSIGN_OR_RETURN(std::optional<PendingRecord> record,
+                             DecodePending(PendingBlob(group_id), stored->plaintext));
+        if (record.has_value() && record->commit.signature() == commit.signature()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("the commit for epoch ", commit.epoch() + 1, " of group ", group_id,
+                           " was made by another process of member ", member_id_, " that has not saved it yet: retry"));
+        }
+      }
+    }
+    // The service accepted a commit this member rejects: the group can no longer be trusted. The
+    // alarm is saved before anything else, so that no restart resumes using the group.
+    GroupSlot::Alarm alarm;
+    alarm.epoch = commit.epoch();
+    alarm.reason = own_leaf ? v1::ALARM_REASON_COMMIT_FOR_OWN_LEAF : v1::ALARM_REASON_COMMIT_REJECTED;
+    alarm.detail = Utf8Prefix(std::string(status.message()), kMaxAlarmDetailBytes);
+    alarm.commit = commit.SerializeAsString();
+    slot.alarm = std::move(alarm);
+    ART_RETURN_IF_ERROR(SaveGroup(group_id, slot));
+    return AlarmError(group_id, slot, ReportAlarmLocked(group_id, slot));
+  }
+
+  // Sends the alarm's evidence to the service, once; a failure leaves it for the next call.
+  absl::Status ReportAlarmLocked(const std::string& group_id, GroupSlot& slot) {
+    v1::ReportAlarmRequest request;
+    if (!request.mutable_commit()->ParseFromString(slot.alarm->commit)) return Corrupt(GroupBlob(group_id));
+    request.set_reason(static_cast<v1::AlarmReason>(slot.alarm->reason));
+    request.set_detail(slot.alarm->detail);
+    request.set_reporter_leaf(slot.group->own_leaf());
+    ART_RETURN_IF_ERROR(SignAs(art::kReportAlarmMethod, &request));
+    v1::ReportAlarmResponse response;
+    ART_RETURN_IF_ERROR(connection_.Call("ReportAlarm", [&](grpc::ClientContext* context) {
+      return connection_.groups().ReportAlarm(context, request, &response);
+    }));
+    slot.alarm->reported = true;
+    return SaveGroup(group_id, slot);
+  }
+
+  // The error every use of a group with an alarm gets (retrying the report first if it is due).
+  absl::Status AlarmError(const std::string& group_id, GroupSlot& slot, absl::Status reported) {
+    const GroupSlot::Alarm& alarm = *slot.alarm;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "group ", group_id, " is no longer used: member ", member_id_, " rejected the commit for epoch ",
+        alarm.epoch + 1, " that the service accepted (",
+        alarm.reason == v1::ALARM_REASON_COMMIT_FOR_OWN_LEAF ? "signed for this member's own leaf: its identity key "
+                                                               "may be compromised"
+                                                             : "it fails this member's checks",
+        "): ", alarm.detail, "; ",
+        reported.ok() ? "reported to the service" : absl::StrCat("not yet reported (", reported.message(), ")"),
+        "; re-create the group"));
+  }
+
+  absl::Status AlarmErrorRetryingReport(const std::string& group_id, GroupSlot& slot) {
+    return AlarmError(group_id, slot, slot.alarm->reported ? absl::OkStatus() : ReportAlarmLocked(group_id, slot));
   }
 
   // Applies new commits and reads new messages, in epoch order, so that a message is read in the
@@ -573,7 +650,7 @@ class MemberClient::Impl {
     for (const v1::StoredMessage& message : stored) {
       const v1::ApplicationMessage& body = message.message();
       while (group.is_active() && next_commit < commits.size() && group.epoch() < body.epoch()) {
-        ART_RETURN_IF_ERROR(ProcessCommit(group, commits[next_commit++]));
+        ART_RETURN_IF_ERROR(ProcessCommit(group_id, slot, commits[next_commit++]));
       }
       if (!group.is_active()) break;
       slot.last_sequence = message.sequence();
@@ -591,7 +668,7 @@ class MemberClient::Impl {
                                            std::move(opened->content)});
     }
     while (group.is_active() && next_commit < commits.size()) {
-      ART_RETURN_IF_ERROR(ProcessCommit(group, commits[next_commit++]));
+      ART_RETURN_IF_ERROR(ProcessCommit(group_id, slot, commits[next_commit++]));
     }
     return SaveGroup(group_id, slot);
   }
@@ -623,6 +700,7 @@ class MemberClient::Impl {
 
   absl::StatusOr<GroupSlot*> ActiveSlot(const std::string& group_id) {
     ART_ASSIGN_OR_RETURN(GroupSlot * slot, FindSlot(group_id));
+    if (slot->alarm.has_value()) return AlarmErrorRetryingReport(group_id, *slot);
     if (!slot->group->is_active()) return RemovedError(group_id, *slot->group);
     return slot;
   }
@@ -708,7 +786,8 @@ class MemberClient::Impl {
     uint32_t format = 0;
     art::ByteSpan serialized;
     uint32_t inbox_size = 0, leave_request_count = 0;
-    if (!decoder.ReadUint32(&format) || format != kGroupFormat || !decoder.ReadUint64(&slot.last_sequence) ||
+    if (!decoder.ReadUint32(&format) || (format != 2 && format != kGroupFormat) ||
+        !decoder.ReadUint64(&slot.last_sequence) ||
         !decoder.ReadUint64(&slot.join_epoch) || !decoder.ReadUint32(&inbox_size)) {
       return Corrupt(blob);
     }
@@ -727,6 +806,15 @@ class MemberClient::Impl {
       if (!decoder.ReadString(&leaver)) return Corrupt(blob);
       slot.leave_requests.insert(std::move(leaver));
     }
+    bool has_alarm = false;
+    if (format >= 3 && !decoder.ReadBool(&has_alarm)) return Corrupt(blob);
+    if (has_alarm) {
+      GroupSlot::Alarm& alarm = slot.alarm.emplace();
+      if (!decoder.ReadUint64(&alarm.epoch) || !decoder.ReadUint32(&alarm.reason) || !decoder.ReadString(&alarm.detail) ||
+          !decoder.ReadString(&alarm.commit) || !decoder.ReadBool(&alarm.reported)) {
+        return Corrupt(blob);
+      }
+    }
     if (!decoder.ReadVector(&serialized) || !decoder.done()) return Corrupt(blob);
     ART_ASSIGN_OR_RETURN(slot.group, art::MemberGroup::Deserialize(config_, *identity_, serialized));
     groups_[group_id] = std::move(slot);
@@ -743,6 +831,14 @@ class MemberClient::Impl {
     }
     encoder.Uint32(static_cast<uint32_t>(slot.leave_requests.size()));
     for (const std::string& leaver : slot.leave_requests) encoder.String(leaver);
+    encoder.Bool(slot.alarm.has_value());
+    if (slot.alarm.has_value()) {
+      encoder.Uint64(slot.alarm->epoch)
+          .Uint32(slot.alarm->reason)
+          .String(slot.alarm->detail)
+          .String(slot.alarm->commit)
+          .Bool(slot.alarm->reported);
+    }
     encoder.Vector(serialized.span());
     return Put(GroupBlob(group_id), &slot.version, encoder.TakeSecret());
   }
@@ -843,8 +939,7 @@ class MemberClient::Impl {
   // ---- Prekeys ----
 
   uint64_t UnixSeconds() const {
-    const absl::Time now = options_.clock_for_testing ? options_.clock_for_testing() : absl::Now();
-    return static_cast<uint64_t>(absl::ToUnixSeconds(now));
+    return static_cast<uint64_t>(absl::ToUnixSeconds(ClientNow(options_.clock_for_testing)));
   }
 
   int64_t PublishedLifetimeSeconds() const {

@@ -17,6 +17,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/art/v1/protocol.pb.h"
 #include "art/crypto/bytes.h"
@@ -48,10 +49,15 @@ struct ClientOptions {
 
   // Test hook: called at each named point of a commit; a test may end the process there.
   std::function<void(std::string_view point)> crash_point_for_testing;
-  // Test hook: the wall clock that prekey upkeep reads (absl::Now when empty), so a test can move
-  // past a lifetime without waiting for it.
+  // Test hook: the wall clock the client reads for prekey upkeep and request timestamps (absl::Now
+  // when empty), so a test can move past a lifetime without waiting, or be off by some amount.
   std::function<absl::Time()> clock_for_testing;
 };
+
+// The time by |clock_for_testing| (ClientOptions'), or absl::Now without one.
+inline absl::Time ClientNow(const std::function<absl::Time()>& clock_for_testing) {
+  return clock_for_testing ? clock_for_testing() : absl::Now();
+}
 
 // Content types of application messages. Send uses kApplicationContentType. Leave posts a message
 // of the reserved kLeaveRequestContentType (empty content): a member that receives it commits the

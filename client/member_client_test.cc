@@ -3,6 +3,7 @@
 #include "client/member_client.h"
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -227,10 +228,11 @@ TEST_F(ClientTest, PrekeysAreReplenishedAndTheSignedPrekeyRotated) {
   ExpectAgree("two", {alice.get(), bob.get()});
 
   // Once its lifetime is over, upkeep rotates the signed prekey; groups form with the new one.
-  // Carol's clock is moved forward instead of waiting for the lifetime to pass.
+  // Carol's clock is moved forward instead of waiting for the lifetime to pass (by less than the
+  // service's allowed clock skew, which her signed requests must stay within).
   std::atomic<int64_t> clock_ahead_seconds{0};
   ClientOptions rotating = Options();
-  rotating.signed_prekey_lifetime = absl::Hours(1);
+  rotating.signed_prekey_lifetime = absl::Minutes(2);
   rotating.signed_prekey_grace = absl::ZeroDuration();
   rotating.clock_for_testing = [&] { return absl::Now() + absl::Seconds(clock_ahead_seconds.load()); };
   auto carol = Register("carol", rotating);
@@ -238,16 +240,146 @@ TEST_F(ClientTest, PrekeysAreReplenishedAndTheSignedPrekeyRotated) {
   request.set_member_id("carol");
   art::v1::CountPrekeysResponse before, early, after;
   ASSERT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &before).ok());
-  clock_ahead_seconds = 50 * 60;
+  clock_ahead_seconds = 100;
   ASSERT_TRUE(carol->MaintainPrekeys().ok());
   ASSERT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &early).ok());
   EXPECT_EQ(early.signed_prekey_id(), before.signed_prekey_id());  // Not due yet.
-  clock_ahead_seconds = 61 * 60;
+  clock_ahead_seconds = 130;
   ASSERT_TRUE(carol->MaintainPrekeys().ok());
   ASSERT_TRUE(tenant_->keys->CountPrekeys(tenant_->Context().get(), request, &after).ok());
   EXPECT_NE(after.signed_prekey_id(), before.signed_prekey_id());
   ASSERT_TRUE(alice->CreateGroup("three", {"carol"}).ok());
   ASSERT_TRUE(carol->JoinGroup("three").ok());
+}
+
+TEST_F(ClientTest, ACommitMadeWithAStolenIdentityRaisesTheAlarmWhichIsReportedAndEndsTheGroup) {
+  auto alice = Register("alice");
+  auto bob = Register("bob");
+  ASSERT_TRUE(alice->CreateGroup("team", {"bob"}).ok());
+  ASSERT_TRUE(bob->JoinGroup("team").ok());
+  // A thief copies Alice's state (her identity key and group secrets) and commits as her.
+  const std::string stolen = artd::testing::TempPath("state-thief");
+  std::filesystem::copy(StateDir("alice"), stolen, std::filesystem::copy_options::recursive);
+  auto thief = ValueOrDie(MemberClient::Open(Options(), "alice", ValueOrDie(OpenFileStateStore(stolen, StateKey()))));
+  ASSERT_TRUE(thief->Update("team").ok());
+
+  // Alice meets a commit signed for her own leaf that she did not make: the alarm.
+  absl::Status alarm = alice->Send("team", art::AsBytes("hello")).status();
+  EXPECT_EQ(alarm.code(), absl::StatusCode::kFailedPrecondition) << alarm;
+  EXPECT_THAT(alarm.message(), HasSubstr("identity key may be compromised"));
+  EXPECT_THAT(alarm.message(), HasSubstr("reported to the service"));
+  // The service holds the report, for the tenant's backend to act on.
+  art::v1::ListAlarmsRequest list;
+  list.set_group_id("team");
+  art::v1::ListAlarmsResponse alarms;
+  ASSERT_TRUE(tenant_->groups->ListAlarms(tenant_->Context().get(), list, &alarms).ok());
+  ASSERT_EQ(alarms.alarms_size(), 1);
+  EXPECT_EQ(alarms.alarms(0).reporter_member_id(), "alice");
+  EXPECT_EQ(alarms.alarms(0).reason(), art::v1::ALARM_REASON_COMMIT_FOR_OWN_LEAF);
+  EXPECT_EQ(alarms.alarms(0).epoch(), 0u);
+
+  // Alice no longer uses the group, not even after a restart; nothing was posted.
+  EXPECT_EQ(alice->Receive("team").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(alice->Update("team").status().code(), absl::StatusCode::kFailedPrecondition);
+  alice = Reopen("alice");
+  absl::Status reopened = alice->Send("team", art::AsBytes("hello")).status();
+  EXPECT_EQ(reopened.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(reopened.message(), HasSubstr("no longer used"));
+  EXPECT_EQ(ValueOrDie(alice->Info("team")).epoch, 0u);
+  EXPECT_THAT(ReceiveAll(*bob, "team"), IsEmpty());
+  // Reported once: the reopened member knew it had been.
+  ASSERT_TRUE(tenant_->groups->ListAlarms(tenant_->Context().get(), list, &alarms).ok());
+  EXPECT_EQ(alarms.alarms_size(), 1);
+}
+
+TEST_F(ClientTest, ACommitThatFailsAMembersChecksRaisesTheAlarm) {
+  auto alice = Register("alice");
+  // Mallory is a member who runs her own code rather than the SDK.
+  auto mallory = tenant_->NewMember("mallory");
+  ASSERT_TRUE(alice->CreateGroup("team", {"mallory"}).ok());
+  art::MemberGroup mallory_group = artd::testing::Join(*tenant_, *mallory, "team");
+  art::PendingCommit update = ValueOrDie(mallory_group.CreateUpdate());
+  // A confirmation tag the service cannot check (it holds no secret) and no member accepts.
+  update.commit.set_confirmation_tag(std::string(update.commit.confirmation_tag().size(), '\0'));
+  art::v1::SubmitCommitResponse submitted;
+  ASSERT_TRUE(artd::testing::Submit(*tenant_, *mallory, update, &submitted).ok());
+
+  absl::Status alarm = alice->Receive("team").status();
+  EXPECT_EQ(alarm.code(), absl::StatusCode::kFailedPrecondition) << alarm;
+  EXPECT_THAT(alarm.message(), HasSubstr("fails this member's checks"));
+  art::v1::ListAlarmsRequest list;
+  art::v1::ListAlarmsResponse alarms;
+  ASSERT_TRUE(tenant_->groups->ListAlarms(tenant_->Context().get(), list, &alarms).ok());
+  ASSERT_EQ(alarms.alarms_size(), 1);
+  EXPECT_EQ(alarms.alarms(0).reporter_member_id(), "alice");
+  EXPECT_EQ(alarms.alarms(0).reason(), art::v1::ALARM_REASON_COMMIT_REJECTED);
+  EXPECT_EQ(alarms.alarms(0).epoch(), 0u);
+  EXPECT_EQ(alice->Send("team", art::AsBytes("hello")).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ClientTest, AnAlarmTheServiceDidNotTakeIsReportedOnALaterCallEvenAfterARestart) {
+  std::atomic<int64_t> clock_ahead_seconds{0};
+  ClientOptions options = Options();
+  options.clock_for_testing = [&] { return absl::Now() + absl::Seconds(clock_ahead_seconds.load()); };
+  auto alice = Register("alice", options);
+  auto mallory = tenant_->NewMember("mallory");
+  ASSERT_TRUE(alice->CreateGroup("team", {"mallory"}).ok());
+  art::MemberGroup mallory_group = artd::testing::Join(*tenant_, *mallory, "team");
+  art::PendingCommit update = ValueOrDie(mallory_group.CreateUpdate());
+  update.commit.set_confirmation_tag(std::string(update.commit.confirmation_tag().size(), '\0'));
+  art::v1::SubmitCommitResponse submitted;
+  ASSERT_TRUE(artd::testing::Submit(*tenant_, *mallory, update, &submitted).ok());
+  art::v1::ListAlarmsRequest list;
+  art::v1::ListAlarmsResponse alarms;
+
+  // Alice's clock is an hour off, so the service refuses her signed report (outside its window).
+  clock_ahead_seconds = 3600;
+  absl::Status alarm = alice->Receive("team").status();
+  EXPECT_EQ(alarm.code(), absl::StatusCode::kFailedPrecondition) << alarm;
+  EXPECT_THAT(alarm.message(), HasSubstr("not yet reported"));
+  ASSERT_TRUE(tenant_->groups->ListAlarms(tenant_->Context().get(), list, &alarms).ok());
+  EXPECT_EQ(alarms.alarms_size(), 0);
+
+  // Restarted with a right clock, the group stays unused and the first use reports the alarm.
+  alice = Reopen("alice");
+  absl::Status later = alice->Send("team", art::AsBytes("hello")).status();
+  EXPECT_EQ(later.code(), absl::StatusCode::kFailedPrecondition) << later;
+  EXPECT_THAT(later.message(), HasSubstr("reported to the service"));
+  ASSERT_TRUE(tenant_->groups->ListAlarms(tenant_->Context().get(), list, &alarms).ok());
+  ASSERT_EQ(alarms.alarms_size(), 1);
+  EXPECT_EQ(alarms.alarms(0).reason(), art::v1::ALARM_REASON_COMMIT_REJECTED);
+}
+
+TEST_F(ClientTest, ACommitByAnotherProcessOfTheSameMemberRaisesNoAlarm) {
+  // Two processes act for Alice on one state store. While one is between the service accepting its
+  // commit and saving it, the other meets that commit, signed for Alice's leaf.
+  MemberClient* other_process = nullptr;
+  absl::Status seen_meanwhile;
+  ClientOptions options = Options();
+  options.crash_point_for_testing = [&](std::string_view point) {
+    if (point == "after-submit-before-save" && other_process != nullptr) {
+      seen_meanwhile = other_process->Receive("team").status();
+    }
+  };
+  auto alice = Register("alice", options);
+  auto bob = Register("bob");
+  ASSERT_TRUE(alice->CreateGroup("team", {"bob"}).ok());
+  ASSERT_TRUE(bob->JoinGroup("team").ok());
+  auto alice_elsewhere = Reopen("alice");
+  other_process = alice_elsewhere.get();
+  ASSERT_TRUE(alice->Update("team").ok());
+  other_process = nullptr;
+  EXPECT_EQ(seen_meanwhile.code(), absl::StatusCode::kFailedPrecondition) << seen_meanwhile;
+  EXPECT_THAT(seen_meanwhile.message(), HasSubstr("another process of member alice"));
+  // Its state is stale now: refused once, it reloads and then agrees. No alarm anywhere.
+  absl::Status stale = alice_elsewhere->Receive("team").status();
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition) << stale;
+  EXPECT_THAT(stale.message(), HasSubstr("reloaded it"));
+  EXPECT_EQ(ExpectAgree("team", {alice.get(), alice_elsewhere.get(), bob.get()}), 1u);
+  art::v1::ListAlarmsRequest list;
+  art::v1::ListAlarmsResponse alarms;
+  ASSERT_TRUE(tenant_->groups->ListAlarms(tenant_->Context().get(), list, &alarms).ok());
+  EXPECT_EQ(alarms.alarms_size(), 0);
 }
 
 TEST_F(ClientTest, AMemberReopenedFromItsStoreContinues) {

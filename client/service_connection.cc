@@ -9,6 +9,7 @@ namespace artd::client {
 ServiceConnection::ServiceConnection(const ClientOptions& options)
     : api_key_(options.api_key),
       tenant_id_(options.tenant_id),
+      clock_for_testing_(options.clock_for_testing),
       keys_(art::v1::KeyDirectory::NewStub(options.channel)),
       groups_(art::v1::Groups::NewStub(options.channel)),
       mailbox_(art::v1::Mailbox::NewStub(options.channel)),
@@ -26,7 +27,7 @@ absl::StatusOr<art::v1::MemberAuth> ServiceConnection::SignDigest(const art::Ed2
                                                                   std::string_view method,
                                                                   const art::Sha256Digest& digest) const {
   return art::SignRequest(signing_key, tenant_id_, method, member_id, digest,
-                          static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())));
+                          static_cast<uint64_t>(absl::ToUnixMillis(ClientNow(clock_for_testing_))));
 }
 
 }  // namespace artd::client

@@ -56,6 +56,7 @@ class ServiceConnection {
 
   std::string api_key_;
   std::string tenant_id_;
+  std::function<absl::Time()> clock_for_testing_;
   std::unique_ptr<art::v1::KeyDirectory::Stub> keys_;
   std::unique_ptr<art::v1::Groups::Stub> groups_;
   std::unique_ptr<art::v1::Mailbox::Stub> mailbox_;

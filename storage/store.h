@@ -130,6 +130,17 @@ struct StoredWelcome {
   std::string welcome;     // Serialized art.v1.Welcome.
 };
 
+// A member's alarm about a commit the service accepted (see api/art/v1/service.proto, ReportAlarm).
+struct AlarmRecord {
+  uint64_t alarm_id = 0;  // Assigned by the store, increasing; ignored by RecordAlarm.
+  std::string group_id;
+  uint64_t epoch = 0;     // The epoch the reported commit was made from.
+  std::string reporter_member_id;
+  uint32_t reason = 0;    // art.v1.AlarmReason.
+  std::string detail;
+  uint64_t reported_unix_millis = 0;
+};
+
 struct StateBlob {
   uint64_t version = 0;
   std::string ciphertext;
@@ -257,6 +268,17 @@ class Store {
   // NOT_FOUND if there is no such Welcome for the member.
   virtual absl::Status DeleteWelcome(const std::string& tenant_id, const std::string& member_id,
                                      uint64_t welcome_id) = 0;
+
+  // Records |alarm| with the reporter's request nonce (ALREADY_EXISTS if the nonce was used) and
+  // returns its id. The same member reporting the same group and epoch again records nothing and gets
+  // the first report's id. NOT_FOUND for an unknown group.
+  virtual absl::StatusOr<uint64_t> RecordAlarm(const std::string& tenant_id, const AlarmRecord& alarm,
+                                               const RequestNonce& nonce) = 0;
+  // The tenant's alarms with ids above |after_alarm_id|, oldest first, at most |limit|; of one group
+  // when |group_id| is not empty (NOT_FOUND if it does not exist).
+  virtual absl::StatusOr<std::vector<AlarmRecord>> ListAlarms(const std::string& tenant_id,
+                                                              const std::string& group_id,
+                                                              uint64_t after_alarm_id, uint32_t limit) = 0;
 
   // State blobs with compare-and-swap: |expected_version| 0 creates (ALREADY_EXISTS if present);
   // otherwise FAILED_PRECONDITION unless the stored version matches (also when there is none). Returns

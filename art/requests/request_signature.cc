@@ -68,6 +68,18 @@ Sha256Digest RequestDigest(const v1::SubmitCommitRequest& request) {
   return Digest(encoder);
 }
 
+Sha256Digest RequestDigest(const v1::ReportAlarmRequest& request) {
+  Encoder encoder;
+  encoder.Vector(AsBytes(request.commit().group_id()))
+      .Uint64(request.commit().epoch())
+      .Vector(AsBytes(request.commit().signature()))
+      .Vector(AsBytes(request.commit().confirmation_tag()))
+      .Uint32(static_cast<uint32_t>(request.reason()))
+      .String(request.detail())
+      .Uint32(request.reporter_leaf());
+  return Digest(encoder);
+}
+
 Sha256Digest RequestDigest(const v1::PostMessageRequest& request) {
   const v1::ApplicationMessage& message = request.message();
   Encoder encoder;

@@ -24,6 +24,7 @@ inline constexpr std::string_view kPublishIdentityMethod = "/art.v1.KeyDirectory
 inline constexpr std::string_view kUploadPrekeysMethod = "/art.v1.KeyDirectory/UploadPrekeys";
 inline constexpr std::string_view kCreateGroupMethod = "/art.v1.Groups/CreateGroup";
 inline constexpr std::string_view kSubmitCommitMethod = "/art.v1.Groups/SubmitCommit";
+inline constexpr std::string_view kReportAlarmMethod = "/art.v1.Groups/ReportAlarm";
 inline constexpr std::string_view kPostMessageMethod = "/art.v1.Mailbox/PostMessage";
 inline constexpr std::string_view kFetchWelcomesMethod = "/art.v1.Mailbox/FetchWelcomes";
 inline constexpr std::string_view kAckWelcomeMethod = "/art.v1.Mailbox/AckWelcome";
@@ -37,6 +38,7 @@ Sha256Digest RequestDigest(const v1::PublishIdentityRequest& request);
 Sha256Digest RequestDigest(const v1::UploadPrekeysRequest& request);
 Sha256Digest RequestDigest(const v1::CreateGroupRequest& request);
 Sha256Digest RequestDigest(const v1::SubmitCommitRequest& request);
+Sha256Digest RequestDigest(const v1::ReportAlarmRequest& request);
 Sha256Digest RequestDigest(const v1::PostMessageRequest& request);
 Sha256Digest RequestDigest(const v1::FetchWelcomesRequest& request);
 Sha256Digest RequestDigest(const v1::AckWelcomeRequest& request);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "art/base/status_macros.h"
 #include "art/identity/credential.h"
 #include "art/identity/prekeys.h"
@@ -32,6 +33,9 @@ absl::StatusOr<std::array<uint8_t, N>> StoredArray(const Bytes& value, std::stri
   std::memcpy(result.data(), value.data(), N);
   return result;
 }
+
+// An alarm's detail is the reporter's error message: short, and bounded so a report stays small.
+constexpr size_t kMaxAlarmDetailBytes = 1024;
 
 absl::Status RequireMessage(bool present, std::string_view field) {
   if (present) return absl::OkStatus();
@@ -506,6 +510,81 @@ absl::StatusOr<v1::ListCommitsResponse> ServiceCore::ListCommits(const std::stri
   for (const StoredCommit& commit : stored) {
     if (commit.epoch == 0) continue;  // The Setup: fetched with the group, not listed as a commit.
     if (!response.add_commits()->ParseFromString(commit.commit)) return absl::DataLossError("a stored commit does not parse");
+  }
+  return response;
+}
+
+// ---- Alarms ----
+
+absl::StatusOr<v1::ReportAlarmResponse> ServiceCore::ReportAlarm(const std::string& tenant,
+                                                                const v1::ReportAlarmRequest& request) {
+  ART_RETURN_IF_ERROR(RequireMessage(request.has_commit(), "commit"));
+  const v1::Commit& commit = request.commit();
+  ART_RETURN_IF_ERROR(art::ValidateGroupId(commit.group_id()));
+  if (request.reason() != v1::ALARM_REASON_COMMIT_FOR_OWN_LEAF && request.reason() != v1::ALARM_REASON_COMMIT_REJECTED) {
+    return absl::InvalidArgumentError(absl::StrCat("reason ", static_cast<int>(request.reason()), " is not an alarm reason"));
+  }
+  if (request.detail().size() > kMaxAlarmDetailBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("detail is ", request.detail().size(), " bytes; the limit is ", kMaxAlarmDetailBytes));
+  }
+  // The reporter held |reporter_leaf| in the epoch the commit was made from; that leaf's key signs.
+  const art::LeafIndex reporter = request.reporter_leaf();
+  ART_ASSIGN_OR_RETURN(GroupView view,
+                       store_->ReadGroupView(tenant, commit.group_id(),
+                                             [&](const GroupHeaderRecord& current) -> absl::StatusOr<TreeSelection> {
+                                               if (commit.epoch() >= current.epoch) {
+                                                 return absl::InvalidArgumentError(absl::StrCat(
+                                                     "commit.epoch ", commit.epoch(), " has no accepted commit (the "
+                                                     "group is at epoch ", current.epoch, ")"));
+                                               }
+                                               return TreeSelection{commit.epoch(), {}, {reporter}};
+                                             }));
+  if (view.leaves.empty() || view.leaves[0].member_id.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reporter_leaf ", reporter, " holds no member in epoch ", commit.epoch()));
+  }
+  ART_ASSIGN_OR_RETURN(std::optional<art::LeafOccupant> occupant, OccupantOf(view.leaves[0]));
+  ART_ASSIGN_OR_RETURN(RequestNonce nonce, VerifyAuth(tenant, art::kReportAlarmMethod, occupant->member_id,
+                                                      request.auth(), art::RequestDigest(request),
+                                                      occupant->signing_key));
+  // The evidence must be the commit the service accepted: an alarm cannot blame a commit made up.
+  ART_ASSIGN_OR_RETURN(StoredCommit stored, store_->GetCommit(tenant, commit.group_id(), commit.epoch() + 1));
+  v1::Commit accepted;
+  if (!accepted.ParseFromString(stored.commit)) return absl::DataLossError("a stored commit does not parse");
+  if (!google::protobuf::util::MessageDifferencer::Equals(accepted, commit)) {
+    return absl::InvalidArgumentError(absl::StrCat("commit is not the commit accepted for epoch ", commit.epoch() + 1));
+  }
+  AlarmRecord alarm;
+  alarm.group_id = commit.group_id();
+  alarm.epoch = commit.epoch();
+  alarm.reporter_member_id = occupant->member_id;
+  alarm.reason = static_cast<uint32_t>(request.reason());
+  alarm.detail = request.detail();
+  alarm.reported_unix_millis = Now();
+  absl::StatusOr<uint64_t> id = store_->RecordAlarm(tenant, alarm, nonce);
+  ART_RETURN_IF_ERROR(RefuseReplay(id.status()));
+  v1::ReportAlarmResponse response;
+  response.set_alarm_id(*id);
+  return response;
+}
+
+absl::StatusOr<v1::ListAlarmsResponse> ServiceCore::ListAlarms(const std::string& tenant,
+                                                              const v1::ListAlarmsRequest& request) {
+  if (!request.group_id().empty()) ART_RETURN_IF_ERROR(art::ValidateGroupId(request.group_id()));
+  ART_ASSIGN_OR_RETURN(std::vector<AlarmRecord> stored, store_->ListAlarms(tenant, request.group_id(),
+                                                                           request.after_alarm_id(),
+                                                                           ListLimit(request.limit())));
+  v1::ListAlarmsResponse response;
+  for (const AlarmRecord& alarm : stored) {
+    v1::Alarm* out = response.add_alarms();
+    out->set_alarm_id(alarm.alarm_id);
+    out->set_group_id(alarm.group_id);
+    out->set_epoch(alarm.epoch);
+    out->set_reporter_member_id(alarm.reporter_member_id);
+    out->set_reason(static_cast<v1::AlarmReason>(alarm.reason));
+    out->set_detail(alarm.detail);
+    out->set_reported_unix_millis(alarm.reported_unix_millis);
   }
   return response;
 }

@@ -46,6 +46,10 @@ class ServiceCore {
                                                         const v1::SubmitCommitRequest& request);
   absl::StatusOr<v1::ListCommitsResponse> ListCommits(const std::string& tenant,
                                                       const v1::ListCommitsRequest& request);
+  absl::StatusOr<v1::ReportAlarmResponse> ReportAlarm(const std::string& tenant,
+                                                      const v1::ReportAlarmRequest& request);
+  absl::StatusOr<v1::ListAlarmsResponse> ListAlarms(const std::string& tenant,
+                                                    const v1::ListAlarmsRequest& request);
 
   // Streams new commits and messages of a group, from the request's positions on, through |emit|
   // until |emit| returns false or |cancelled| returns true. Events from this replica arrive at once;

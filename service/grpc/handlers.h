@@ -46,6 +46,10 @@ class GroupsHandler final : public v1::Groups::Service {
                            v1::ListCommitsResponse* response) override;
   grpc::Status WatchGroup(grpc::ServerContext* context, const v1::WatchGroupRequest* request,
                           grpc::ServerWriter<v1::GroupEvent>* writer) override;
+  grpc::Status ReportAlarm(grpc::ServerContext* context, const v1::ReportAlarmRequest* request,
+                           v1::ReportAlarmResponse* response) override;
+  grpc::Status ListAlarms(grpc::ServerContext* context, const v1::ListAlarmsRequest* request,
+                          v1::ListAlarmsResponse* response) override;
 
  private:
   HandlerContext context_;

@@ -45,6 +45,8 @@ enum Operation {
   kDeleteWelcome,
   kPutStateBlob,
   kGetStateBlob,
+  kRecordAlarm,
+  kListAlarms,
   kPurgeExpired,
   kOperationCount
 };
@@ -80,6 +82,8 @@ constexpr std::array<const char*, kOperationCount> kOperationNames = {"CreateTen
                                                                       "DeleteWelcome",
                                                                       "PutStateBlob",
                                                                       "GetStateBlob",
+                                                                      "RecordAlarm",
+                                                                      "ListAlarms",
                                                                       "PurgeExpired"};
 
 using ::art::StatusOf;
@@ -242,6 +246,14 @@ class TimedStore final : public Store {
   absl::StatusOr<StateBlob> GetStateBlob(const std::string& tenant_id, const std::string& member_id,
                                          const std::string& name) override {
     return Timed(kGetStateBlob, [&] { return inner_->GetStateBlob(tenant_id, member_id, name); });
+  }
+  absl::StatusOr<uint64_t> RecordAlarm(const std::string& tenant_id, const AlarmRecord& alarm,
+                                       const RequestNonce& nonce) override {
+    return Timed(kRecordAlarm, [&] { return inner_->RecordAlarm(tenant_id, alarm, nonce); });
+  }
+  absl::StatusOr<std::vector<AlarmRecord>> ListAlarms(const std::string& tenant_id, const std::string& group_id,
+                                                      uint64_t after_alarm_id, uint32_t limit) override {
+    return Timed(kListAlarms, [&] { return inner_->ListAlarms(tenant_id, group_id, after_alarm_id, limit); });
   }
   absl::Status PurgeExpired(uint64_t now_unix_millis) override {
     return Timed(kPurgeExpired, [&] { return inner_->PurgeExpired(now_unix_millis); });

@@ -184,6 +184,22 @@ CREATE TABLE client_certificates (
   tenant_id text NOT NULL REFERENCES tenants (tenant_id)
 );
 )sql",
+    // 3: members' alarms about accepted commits, one per (group, epoch, reporter).
+    R"sql(
+CREATE TABLE alarms (
+  alarm_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  tenant_id text NOT NULL,
+  group_id text NOT NULL,
+  epoch bigint NOT NULL,
+  reporter_member_id text NOT NULL,
+  reason integer NOT NULL,
+  detail text NOT NULL,
+  reported_unix_millis bigint NOT NULL,
+  UNIQUE (tenant_id, group_id, epoch, reporter_member_id),
+  FOREIGN KEY (tenant_id, group_id) REFERENCES groups (tenant_id, group_id)
+);
+CREATE INDEX alarms_by_tenant ON alarms (tenant_id, alarm_id);
+)sql",
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

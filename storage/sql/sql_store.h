@@ -483,6 +483,43 @@ class SqlStore : public Store {
     });
   }
 
+  absl::StatusOr<uint64_t> RecordAlarm(const std::string& tenant_id, const AlarmRecord& alarm,
+                                       const RequestNonce& nonce) override {
+    return Write([&](Connection& c) -> absl::StatusOr<uint64_t> {
+      ART_RETURN_IF_ERROR(ClaimNonce(c, tenant_id, nonce));
+      ART_RETURN_IF_ERROR(CurrentEpoch(c, tenant_id, alarm.group_id).status());
+      // The unique key (tenant, group, epoch, reporter) keeps the first report; a repeat reads its id.
+      ART_RETURN_IF_ERROR(c.Run("INSERT INTO alarms (tenant_id, group_id, epoch, reporter_member_id, reason, detail, "
+                                "reported_unix_millis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                                tenant_id, alarm.group_id, alarm.epoch, alarm.reporter_member_id, alarm.reason,
+                                alarm.detail, alarm.reported_unix_millis)
+                              .status());
+      ART_ASSIGN_OR_RETURN(std::optional<int64_t> id,
+                           QueryInt(c,
+                                    "SELECT alarm_id FROM alarms WHERE tenant_id = ?1 AND group_id = ?2 "
+                                    "AND epoch = ?3 AND reporter_member_id = ?4",
+                                    tenant_id, alarm.group_id, alarm.epoch, alarm.reporter_member_id));
+      if (!id) return absl::InternalError("the alarm just recorded was not found");
+      return static_cast<uint64_t>(*id);
+    });
+  }
+
+  absl::StatusOr<std::vector<AlarmRecord>> ListAlarms(const std::string& tenant_id, const std::string& group_id,
+                                                      uint64_t after_alarm_id, uint32_t limit) override {
+    return Read([&](Connection& c) -> absl::StatusOr<std::vector<AlarmRecord>> {
+      if (!group_id.empty()) ART_RETURN_IF_ERROR(CurrentEpoch(c, tenant_id, group_id).status());
+      return QueryAll<AlarmRecord>(
+          c,
+          "SELECT alarm_id, group_id, epoch, reporter_member_id, reason, detail, reported_unix_millis "
+          "FROM alarms WHERE tenant_id = ?1 AND (?2 = '' OR group_id = ?2) AND alarm_id > ?3 "
+          "ORDER BY alarm_id LIMIT ?4",
+          [](const auto& r) {
+            return AlarmRecord{r.Uint(0), r.Text(1), r.Uint(2), r.Text(3), r.Uint32(4), r.Text(5), r.Uint(6)};
+          },
+          tenant_id, group_id, after_alarm_id, limit);
+    });
+  }
+
   absl::StatusOr<uint64_t> PutStateBlob(const std::string& tenant_id, const std::string& member_id,
                                         const std::string& name, uint64_t expected_version,
                                         const std::string& ciphertext) override {

@@ -186,6 +186,22 @@ CREATE TABLE client_certificates (
   tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id)
 ) WITHOUT ROWID;
 )sql",
+    // 3: members' alarms about accepted commits, one per (group, epoch, reporter).
+    R"sql(
+CREATE TABLE alarms (
+  alarm_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id TEXT NOT NULL,
+  group_id TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  reporter_member_id TEXT NOT NULL,
+  reason INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  reported_unix_millis INTEGER NOT NULL,
+  UNIQUE (tenant_id, group_id, epoch, reporter_member_id),
+  FOREIGN KEY (tenant_id, group_id) REFERENCES groups (tenant_id, group_id)
+);
+CREATE INDEX alarms_by_tenant ON alarms (tenant_id, alarm_id);
+)sql",
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

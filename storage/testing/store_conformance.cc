@@ -650,6 +650,54 @@ TEST_P(StoreConformance, WelcomesStoredWithCommitFetchedAndDeleted) {
   EXPECT_THAT(after, IsEmpty());
 }
 
+// ---- Alarms ----
+
+TEST_P(StoreConformance, AlarmsAreRecordedOncePerReporterAndEpochAndListedInOrder) {
+  ASSERT_OK(CreateTestGroup(*store_, kTenantA, kGroup, kLeaves));
+  ASSERT_OK(CreateTestGroup(*store_, kTenantA, "other-group", kLeaves));
+  const AlarmRecord alarm{0, kGroup, 0, "member-1", 1, "signed for my leaf", kNow};
+  ASSERT_OK_AND_ASSIGN(uint64_t first, store_->RecordAlarm(kTenantA, alarm, RequestNonce{"member-1", B("a1"), kNow}));
+  // The same report again (a new nonce): the first one's id, nothing new recorded.
+  AlarmRecord again = alarm;
+  again.detail = "again";
+  ASSERT_OK_AND_ASSIGN(uint64_t repeated, store_->RecordAlarm(kTenantA, again, RequestNonce{"member-1", B("a2"), kNow}));
+  EXPECT_EQ(repeated, first);
+  // A replayed nonce records nothing.
+  const AlarmRecord replayed{0, kGroup, 0, "member-2", 2, "replayed", kNow};
+  EXPECT_CODE(store_->RecordAlarm(kTenantA, replayed, RequestNonce{"member-1", B("a1"), kNow}), kAlreadyExists);
+  // Another reporter, and another group.
+  const AlarmRecord second{0, kGroup, 0, "member-2", 2, "tag mismatch", kNow + 1};
+  ASSERT_OK_AND_ASSIGN(uint64_t second_id,
+                       store_->RecordAlarm(kTenantA, second, RequestNonce{"member-2", B("a3"), kNow}));
+  const AlarmRecord elsewhere{0, "other-group", 0, "member-3", 2, "elsewhere", kNow + 2};
+  ASSERT_OK_AND_ASSIGN(uint64_t third_id,
+                       store_->RecordAlarm(kTenantA, elsewhere, RequestNonce{"member-3", B("a4"), kNow}));
+  EXPECT_GT(second_id, first);
+  EXPECT_GT(third_id, second_id);
+  EXPECT_CODE(store_->RecordAlarm(kTenantA, AlarmRecord{0, "no-such-group", 0, "m", 1, "", kNow},
+                                  RequestNonce{"m", B("a5"), kNow}),
+              kNotFound);
+
+  ASSERT_OK_AND_ASSIGN(std::vector<AlarmRecord> all, store_->ListAlarms(kTenantA, "", 0, 10));
+  ASSERT_THAT(all, SizeIs(3));
+  EXPECT_EQ(all[0].alarm_id, first);
+  EXPECT_EQ(all[0].group_id, kGroup);
+  EXPECT_EQ(all[0].reporter_member_id, "member-1");
+  EXPECT_EQ(all[0].reason, 1u);
+  EXPECT_EQ(all[0].detail, "signed for my leaf");
+  EXPECT_EQ(all[0].reported_unix_millis, kNow);
+  EXPECT_EQ(all[2].group_id, "other-group");
+  ASSERT_OK_AND_ASSIGN(std::vector<AlarmRecord> of_group, store_->ListAlarms(kTenantA, kGroup, 0, 10));
+  ASSERT_THAT(of_group, SizeIs(2));
+  EXPECT_EQ(of_group[1].alarm_id, second_id);
+  ASSERT_OK_AND_ASSIGN(std::vector<AlarmRecord> after, store_->ListAlarms(kTenantA, "", first, 1));
+  ASSERT_THAT(after, SizeIs(1));
+  EXPECT_EQ(after[0].alarm_id, second_id);
+  EXPECT_CODE(store_->ListAlarms(kTenantA, "no-such-group", 0, 10), kNotFound);
+  ASSERT_OK_AND_ASSIGN(std::vector<AlarmRecord> other_tenant, store_->ListAlarms(kTenantB, "", 0, 10));
+  EXPECT_THAT(other_tenant, IsEmpty());
+}
+
 // ---- State blobs ----
 
 TEST_P(StoreConformance, StateBlobCompareAndSwap) {

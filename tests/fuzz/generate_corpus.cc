@@ -175,6 +175,16 @@ class Session {
     get->set_name("groups");
     Signed(get, art::kGetStateMethod, *members_[0]);
 
+    // An alarm about the first commit, raised by member 3 (who held its leaf in epoch 0), and the
+    // tenant's list of alarms.
+    art::v1::ReportAlarmRequest* report = Call().mutable_report_alarm();
+    *report->mutable_commit() = commit_1;
+    report->set_reason(art::v1::ALARM_REASON_COMMIT_REJECTED);
+    report->set_detail("confirmation tag mismatch");
+    report->set_reporter_leaf(groups_[3].own_leaf());
+    SignAuth(report, art::kReportAlarmMethod, *members_[3]);
+    Call().mutable_list_alarms();
+
     WriteServiceSeeds();
     WriteStateFileSeeds(member_3_at_0);
   }

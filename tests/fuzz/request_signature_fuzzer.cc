@@ -60,6 +60,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case SignedRequestInput::kGetState:
       VerifySigned(input.get_state(), art::kGetStateMethod, *key);
       break;
+    case SignedRequestInput::kReportAlarm:
+      VerifySigned(input.report_alarm(), art::kReportAlarmMethod, *key);
+      break;
     case SignedRequestInput::REQUEST_NOT_SET:
       break;
   }

@@ -65,6 +65,10 @@ absl::Status CallService(ServiceCore& core, const ServiceCall& call) {
       return core.PutState(kTenant, call.put_state()).status();
     case ServiceCall::kGetState:
       return core.GetState(kTenant, call.get_state()).status();
+    case ServiceCall::kReportAlarm:
+      return core.ReportAlarm(kTenant, call.report_alarm()).status();
+    case ServiceCall::kListAlarms:
+      return core.ListAlarms(kTenant, call.list_alarms()).status();
     case ServiceCall::kWatchGroup: {
       // One pass over what is stored, then the stream is cancelled (the poll interval is 0).
       bool passed = false;

@@ -380,6 +380,83 @@ TEST_F(ServiceTest, TenantsAreIsolated) {
   EXPECT_TRUE(Submit(*tenant_, *alice, update, &submitted).ok());
 }
 
+TEST_F(ServiceTest, AnAlarmNeedsTheAcceptedCommitAndAMemberOfItsEpochAndIsRecordedOnce) {
+  auto alice = tenant_->NewMember("alice");
+  auto bob = tenant_->NewMember("bob");
+  art::MemberGroup alice_group = CreateGroup(*tenant_, *alice, {bob.get()}, "team");
+  art::MemberGroup bob_group = Join(*tenant_, *bob, "team");
+  art::PendingCommit update = ValueOrDie(bob_group.CreateUpdate());
+  v1::SubmitCommitResponse submitted;
+  ASSERT_TRUE(Submit(*tenant_, *bob, update, &submitted).ok());
+  const v1::Commit accepted = update.commit;
+
+  // Alice reports the commit for epoch 1 (made from epoch 0), signing with her leaf's key.
+  auto report = [&](const v1::Commit& commit, v1::AlarmReason reason, const std::string& detail,
+                    uint32_t reporter_leaf, const art::testing::TestMember& signer, v1::ReportAlarmResponse* response) {
+    v1::ReportAlarmRequest request;
+    *request.mutable_commit() = commit;
+    request.set_reason(reason);
+    request.set_detail(detail);
+    request.set_reporter_leaf(reporter_leaf);
+    *request.mutable_auth() = tenant_->Sign(signer, art::kReportAlarmMethod, art::RequestDigest(request));
+    return tenant_->groups->ReportAlarm(tenant_->Context().get(), request, response);
+  };
+  const uint32_t alice_leaf = alice_group.own_leaf();
+  v1::ReportAlarmResponse reported;
+  ASSERT_TRUE(report(accepted, v1::ALARM_REASON_COMMIT_REJECTED, "tag mismatch", alice_leaf, *alice, &reported).ok());
+  // Reported again (a fresh signature): the same alarm, not a second one.
+  v1::ReportAlarmResponse again;
+  ASSERT_TRUE(report(accepted, v1::ALARM_REASON_COMMIT_REJECTED, "again", alice_leaf, *alice, &again).ok());
+  EXPECT_EQ(again.alarm_id(), reported.alarm_id());
+
+  // Refused, each recording nothing: a commit that is not the accepted one, ...
+  v1::Commit forged = accepted;
+  forged.set_confirmation_tag(std::string(forged.confirmation_tag().size(), '\0'));
+  grpc::Status status = report(forged, v1::ALARM_REASON_COMMIT_REJECTED, "", alice_leaf, *alice, &again);
+  EXPECT_GRPC(status, INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("not the commit accepted for epoch 1"));
+  // ... a signature that is not the reporter leaf's, a leaf without a member, a commit not yet made,
+  EXPECT_GRPC(report(accepted, v1::ALARM_REASON_COMMIT_REJECTED, "", bob_group.own_leaf(), *alice, &again),
+              PERMISSION_DENIED);
+  EXPECT_GRPC(report(accepted, v1::ALARM_REASON_COMMIT_REJECTED, "", 99, *alice, &again), INVALID_ARGUMENT);
+  v1::Commit future = accepted;
+  future.set_epoch(1);
+  EXPECT_GRPC(report(future, v1::ALARM_REASON_COMMIT_REJECTED, "", alice_leaf, *alice, &again), INVALID_ARGUMENT);
+  // ... no reason, an oversized detail, an unknown group.
+  EXPECT_GRPC(report(accepted, v1::ALARM_REASON_UNSPECIFIED, "", alice_leaf, *alice, &again), INVALID_ARGUMENT);
+  EXPECT_GRPC(report(accepted, v1::ALARM_REASON_COMMIT_REJECTED, std::string(1025, 'x'), alice_leaf, *alice, &again),
+              INVALID_ARGUMENT);
+  v1::Commit elsewhere = accepted;
+  elsewhere.set_group_id("no-such-group");
+  EXPECT_GRPC(report(elsewhere, v1::ALARM_REASON_COMMIT_REJECTED, "", alice_leaf, *alice, &again), NOT_FOUND);
+  // ... and a replayed request.
+  v1::ReportAlarmRequest replayed;
+  *replayed.mutable_commit() = accepted;
+  replayed.set_reason(v1::ALARM_REASON_COMMIT_FOR_OWN_LEAF);
+  replayed.set_reporter_leaf(alice_leaf);
+  *replayed.mutable_auth() = tenant_->Sign(*alice, art::kReportAlarmMethod, art::RequestDigest(replayed));
+  ASSERT_TRUE(tenant_->groups->ReportAlarm(tenant_->Context().get(), replayed, &again).ok());
+  EXPECT_GRPC(tenant_->groups->ReportAlarm(tenant_->Context().get(), replayed, &again), PERMISSION_DENIED);
+
+  // The tenant's backend sees the one alarm, with the first report's reason and detail.
+  v1::ListAlarmsRequest list;
+  v1::ListAlarmsResponse alarms;
+  ASSERT_TRUE(tenant_->groups->ListAlarms(tenant_->Context().get(), list, &alarms).ok());
+  ASSERT_EQ(alarms.alarms_size(), 1);
+  EXPECT_EQ(alarms.alarms(0).alarm_id(), reported.alarm_id());
+  EXPECT_EQ(alarms.alarms(0).group_id(), "team");
+  EXPECT_EQ(alarms.alarms(0).epoch(), 0u);
+  EXPECT_EQ(alarms.alarms(0).reporter_member_id(), "alice");
+  EXPECT_EQ(alarms.alarms(0).reason(), v1::ALARM_REASON_COMMIT_REJECTED);
+  EXPECT_EQ(alarms.alarms(0).detail(), "tag mismatch");
+  list.set_group_id("no-such-group");
+  EXPECT_GRPC(tenant_->groups->ListAlarms(tenant_->Context().get(), list, &alarms), NOT_FOUND);
+  auto other = harness_->NewTenant("tenant-b");
+  list.clear_group_id();
+  ASSERT_TRUE(other->groups->ListAlarms(other->Context().get(), list, &alarms).ok());
+  EXPECT_EQ(alarms.alarms_size(), 0);
+}
+
 TEST_F(ServiceTest, StateBlobsUseCompareAndSwap) {
   auto alice = tenant_->NewMember("alice");
   auto put = [&](uint64_t expected, const std::string& data, v1::PutStateResponse* response) {
