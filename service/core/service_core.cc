@@ -502,9 +502,12 @@ absl::StatusOr<v1::ListCommitsResponse> ServiceCore::ListCommits(const std::stri
                                                                 const v1::ListCommitsRequest& request) {
   ART_RETURN_IF_ERROR(art::ValidateGroupId(request.group_id()));
   const uint32_t limit = ListLimit(request.limit());
-  ART_ASSIGN_OR_RETURN(GroupHeaderRecord header, store_->GroupHeader(tenant, request.group_id()));
   ART_ASSIGN_OR_RETURN(std::vector<StoredCommit> stored,
                        store_->ListCommits(tenant, request.group_id(), request.after_epoch(), limit));
+  // Read after the commits: epochs only grow, so the current epoch returned is never below the last
+  // commit listed (read before, a commit landing in between made a response claim an epoch older
+  // than its own commits).
+  ART_ASSIGN_OR_RETURN(GroupHeaderRecord header, store_->GroupHeader(tenant, request.group_id()));
   v1::ListCommitsResponse response;
   response.set_current_epoch(header.epoch);
   for (const StoredCommit& commit : stored) {
