@@ -810,8 +810,9 @@ class MemberClient::Impl {
     if (format >= 3 && !decoder.ReadBool(&has_alarm)) return Corrupt(blob);
     if (has_alarm) {
       GroupSlot::Alarm& alarm = slot.alarm.emplace();
-      if (!decoder.ReadUint64(&alarm.epoch) || !decoder.ReadUint32(&alarm.reason) || !decoder.ReadString(&alarm.detail) ||
-          !decoder.ReadString(&alarm.commit) || !decoder.ReadBool(&alarm.reported)) {
+      if (!decoder.ReadUint64(&alarm.epoch) || !decoder.ReadUint32(&alarm.reason) ||
+          !decoder.ReadString(&alarm.detail) || !decoder.ReadString(&alarm.commit) ||
+          !decoder.ReadBool(&alarm.reported)) {
         return Corrupt(blob);
       }
     }

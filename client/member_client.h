@@ -90,6 +90,11 @@ struct WatchUpdate {
 // tenant's backend does it after authenticating the user.
 using Certifier = std::function<absl::Status(art::v1::Credential* credential)>;
 
+// Alarms: when this member rejects a commit the service accepted (one signed for its own leaf that it
+// did not make, which means its identity key may be compromised, or one failing its checks), the
+// group is no longer used: the alarm is saved, the commit is reported to the service as evidence
+// (Groups.ReportAlarm, for the tenant's backend to re-create the group), and every later call on the
+// group fails with FAILED_PRECONDITION naming the alarm, across restarts.
 class MemberClient {
  public:
   // A new member: fresh identity keys, certified by |certify|, published with prekeys, saved.

@@ -292,17 +292,23 @@ TEST_F(ClientTest, ACommitMadeWithAStolenIdentityRaisesTheAlarmWhichIsReportedAn
   EXPECT_EQ(alarms.alarms_size(), 1);
 }
 
-TEST_F(ClientTest, ACommitThatFailsAMembersChecksRaisesTheAlarm) {
-  auto alice = Register("alice");
-  // Mallory is a member who runs her own code rather than the SDK.
-  auto mallory = tenant_->NewMember("mallory");
-  ASSERT_TRUE(alice->CreateGroup("team", {"mallory"}).ok());
-  art::MemberGroup mallory_group = artd::testing::Join(*tenant_, *mallory, "team");
+// |creator| creates |group_id| with Mallory, a member who runs her own code rather than the SDK;
+// she commits an update whose confirmation tag the service cannot check (it holds no secret) and
+// no member accepts.
+void CommitWithABadTagByMallory(artd::testing::TenantClient& tenant, MemberClient& creator,
+                                const std::string& group_id) {
+  auto mallory = tenant.NewMember("mallory");
+  ASSERT_TRUE(creator.CreateGroup(group_id, {"mallory"}).ok());
+  art::MemberGroup mallory_group = artd::testing::Join(tenant, *mallory, group_id);
   art::PendingCommit update = ValueOrDie(mallory_group.CreateUpdate());
-  // A confirmation tag the service cannot check (it holds no secret) and no member accepts.
   update.commit.set_confirmation_tag(std::string(update.commit.confirmation_tag().size(), '\0'));
   art::v1::SubmitCommitResponse submitted;
-  ASSERT_TRUE(artd::testing::Submit(*tenant_, *mallory, update, &submitted).ok());
+  ASSERT_TRUE(artd::testing::Submit(tenant, *mallory, update, &submitted).ok());
+}
+
+TEST_F(ClientTest, ACommitThatFailsAMembersChecksRaisesTheAlarm) {
+  auto alice = Register("alice");
+  CommitWithABadTagByMallory(*tenant_, *alice, "team");
 
   absl::Status alarm = alice->Receive("team").status();
   EXPECT_EQ(alarm.code(), absl::StatusCode::kFailedPrecondition) << alarm;
@@ -322,13 +328,7 @@ TEST_F(ClientTest, AnAlarmTheServiceDidNotTakeIsReportedOnALaterCallEvenAfterARe
   ClientOptions options = Options();
   options.clock_for_testing = [&] { return absl::Now() + absl::Seconds(clock_ahead_seconds.load()); };
   auto alice = Register("alice", options);
-  auto mallory = tenant_->NewMember("mallory");
-  ASSERT_TRUE(alice->CreateGroup("team", {"mallory"}).ok());
-  art::MemberGroup mallory_group = artd::testing::Join(*tenant_, *mallory, "team");
-  art::PendingCommit update = ValueOrDie(mallory_group.CreateUpdate());
-  update.commit.set_confirmation_tag(std::string(update.commit.confirmation_tag().size(), '\0'));
-  art::v1::SubmitCommitResponse submitted;
-  ASSERT_TRUE(artd::testing::Submit(*tenant_, *mallory, update, &submitted).ok());
+  CommitWithABadTagByMallory(*tenant_, *alice, "team");
   art::v1::ListAlarmsRequest list;
   art::v1::ListAlarmsResponse alarms;
 

@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "art/base/status_macros.h"
 #include "art/identity/credential.h"
 #include "art/identity/prekeys.h"
@@ -12,6 +11,7 @@
 #include "art/requests/request_signature.h"
 #include "art/tree/partial_tree.h"
 #include "art/wire/fields.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace artd {
 namespace {
@@ -524,8 +524,10 @@ absl::StatusOr<v1::ReportAlarmResponse> ServiceCore::ReportAlarm(const std::stri
   ART_RETURN_IF_ERROR(RequireMessage(request.has_commit(), "commit"));
   const v1::Commit& commit = request.commit();
   ART_RETURN_IF_ERROR(art::ValidateGroupId(commit.group_id()));
-  if (request.reason() != v1::ALARM_REASON_COMMIT_FOR_OWN_LEAF && request.reason() != v1::ALARM_REASON_COMMIT_REJECTED) {
-    return absl::InvalidArgumentError(absl::StrCat("reason ", static_cast<int>(request.reason()), " is not an alarm reason"));
+  if (request.reason() != v1::ALARM_REASON_COMMIT_FOR_OWN_LEAF &&
+      request.reason() != v1::ALARM_REASON_COMMIT_REJECTED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reason ", static_cast<int>(request.reason()), " is not an alarm reason"));
   }
   if (request.detail().size() > kMaxAlarmDetailBytes) {
     return absl::InvalidArgumentError(
@@ -533,16 +535,15 @@ absl::StatusOr<v1::ReportAlarmResponse> ServiceCore::ReportAlarm(const std::stri
   }
   // The reporter held |reporter_leaf| in the epoch the commit was made from; that leaf's key signs.
   const art::LeafIndex reporter = request.reporter_leaf();
-  ART_ASSIGN_OR_RETURN(GroupView view,
-                       store_->ReadGroupView(tenant, commit.group_id(),
-                                             [&](const GroupHeaderRecord& current) -> absl::StatusOr<TreeSelection> {
-                                               if (commit.epoch() >= current.epoch) {
-                                                 return absl::InvalidArgumentError(absl::StrCat(
-                                                     "commit.epoch ", commit.epoch(), " has no accepted commit (the "
-                                                     "group is at epoch ", current.epoch, ")"));
-                                               }
-                                               return TreeSelection{commit.epoch(), {}, {reporter}};
-                                             }));
+  auto select = [&](const GroupHeaderRecord& current) -> absl::StatusOr<TreeSelection> {
+    if (commit.epoch() >= current.epoch) {
+      return absl::InvalidArgumentError(absl::StrCat("commit.epoch ", commit.epoch(),
+                                                     " has no accepted commit (the group is at epoch ", current.epoch,
+                                                     ")"));
+    }
+    return TreeSelection{commit.epoch(), {}, {reporter}};
+  };
+  ART_ASSIGN_OR_RETURN(GroupView view, store_->ReadGroupView(tenant, commit.group_id(), select));
   if (view.leaves.empty() || view.leaves[0].member_id.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("reporter_leaf ", reporter, " holds no member in epoch ", commit.epoch()));
@@ -552,11 +553,13 @@ absl::StatusOr<v1::ReportAlarmResponse> ServiceCore::ReportAlarm(const std::stri
                                                       request.auth(), art::RequestDigest(request),
                                                       occupant->signing_key));
   // The evidence must be the commit the service accepted: an alarm cannot blame a commit made up.
-  ART_ASSIGN_OR_RETURN(StoredCommit stored, store_->GetCommit(tenant, commit.group_id(), commit.epoch() + 1));
+  ART_ASSIGN_OR_RETURN(StoredCommit stored,
+                       store_->GetCommit(tenant, commit.group_id(), commit.epoch() + 1));
   v1::Commit accepted;
   if (!accepted.ParseFromString(stored.commit)) return absl::DataLossError("a stored commit does not parse");
   if (!google::protobuf::util::MessageDifferencer::Equals(accepted, commit)) {
-    return absl::InvalidArgumentError(absl::StrCat("commit is not the commit accepted for epoch ", commit.epoch() + 1));
+    return absl::InvalidArgumentError(
+        absl::StrCat("commit is not the commit accepted for epoch ", commit.epoch() + 1));
   }
   AlarmRecord alarm;
   alarm.group_id = commit.group_id();

@@ -656,11 +656,13 @@ TEST_P(StoreConformance, AlarmsAreRecordedOncePerReporterAndEpochAndListedInOrde
   ASSERT_OK(CreateTestGroup(*store_, kTenantA, kGroup, kLeaves));
   ASSERT_OK(CreateTestGroup(*store_, kTenantA, "other-group", kLeaves));
   const AlarmRecord alarm{0, kGroup, 0, "member-1", 1, "signed for my leaf", kNow};
-  ASSERT_OK_AND_ASSIGN(uint64_t first, store_->RecordAlarm(kTenantA, alarm, RequestNonce{"member-1", B("a1"), kNow}));
+  ASSERT_OK_AND_ASSIGN(uint64_t first,
+                       store_->RecordAlarm(kTenantA, alarm, RequestNonce{"member-1", B("a1"), kNow}));
   // The same report again (a new nonce): the first one's id, nothing new recorded.
   AlarmRecord again = alarm;
   again.detail = "again";
-  ASSERT_OK_AND_ASSIGN(uint64_t repeated, store_->RecordAlarm(kTenantA, again, RequestNonce{"member-1", B("a2"), kNow}));
+  ASSERT_OK_AND_ASSIGN(uint64_t repeated,
+                       store_->RecordAlarm(kTenantA, again, RequestNonce{"member-1", B("a2"), kNow}));
   EXPECT_EQ(repeated, first);
   // A replayed nonce records nothing.
   const AlarmRecord replayed{0, kGroup, 0, "member-2", 2, "replayed", kNow};
