@@ -95,9 +95,6 @@ struct GroupSlot {
   std::optional<Alarm> alarm;
 };
 
-// The longest detail an alarm report carries (the service's limit).
-constexpr size_t kMaxAlarmDetailBytes = 1024;
-
 // At most |max_bytes| of |text|, not cutting a UTF-8 sequence in two.
 std::string Utf8Prefix(std::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);
@@ -521,11 +518,7 @@ class MemberClient::Impl {
   // otherwise dropped (never accepted, or another commit won) and the group caught up. True when it
   // was this member's commit that made the next epoch.
   absl::StatusOr<bool> ResolvePending(const std::string& group_id, GroupSlot& slot) {
-    const std::string blob = PendingBlob(group_id);
-    ART_ASSIGN_OR_RETURN(std::optional<VersionedState> stored, store_->Load(blob));
-    if (!stored.has_value()) return false;
-    slot.pending_version = stored->version;
-    ART_ASSIGN_OR_RETURN(std::optional<PendingRecord> record, DecodePending(blob, stored->plaintext));
+    ART_ASSIGN_OR_RETURN(std::optional<PendingRecord> record, LoadPending(group_id, &slot.pending_version));
     if (!record.has_value()) return false;
     art::MemberGroup& group = *slot.group;
     bool recovered = false;
@@ -541,6 +534,17 @@ class MemberClient::Impl {
     ART_RETURN_IF_ERROR(SavePending(group_id, slot, art::SecretBytes()));
     if (group.is_active()) ART_RETURN_IF_ERROR(CatchUpLocked(group_id, slot));
     return recovered;
+  }
+
+  // The commit in flight for |group_id| as its pending blob records it now (written by this process
+  // or another acting for this member), or nullopt when none is; |version|, when given, is set to the
+  // blob's version if the blob exists.
+  absl::StatusOr<std::optional<PendingRecord>> LoadPending(const std::string& group_id, uint64_t* version) {
+    const std::string blob = PendingBlob(group_id);
+    ART_ASSIGN_OR_RETURN(std::optional<VersionedState> stored, store_->Load(blob));
+    if (!stored.has_value()) return std::nullopt;
+    if (version != nullptr) *version = stored->version;
+    return DecodePending(blob, stored->plaintext);
   }
 
   // Every commit after |after_epoch| (at most |limit| when non-zero), oldest first.
@@ -569,16 +573,13 @@ class MemberClient::Impl {
     const bool own_leaf = commit.signer_leaf() == slot.group->own_leaf();
     if (own_leaf) {
       // Another process acting for this member (sharing its state store) may have made the commit
-      // and not saved the group yet: its pending record holds it until then.
-      ART_ASSIGN_OR_RETURN(std::optional<VersionedState> stored, store_->Load(PendingBlob(group_id)));
-      if (stored.has_value()) {
-        ART_ASSIGN_OR_RETURN(std::optional<PendingRecord> record,
-                             DecodePending(PendingBlob(group_id), stored->plaintext));
-        if (record.has_value() && record->commit.signature() == commit.signature()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("the commit for epoch ", commit.epoch() + 1, " of group ", group_id,
-                           " was made by another process of member ", member_id_, " that has not saved it yet: retry"));
-        }
+      // and not saved the group yet: its pending record holds it until then. (The record's version
+      // is not taken into this slot: this process did not make that write.)
+      ART_ASSIGN_OR_RETURN(std::optional<PendingRecord> record, LoadPending(group_id, nullptr));
+      if (record.has_value() && record->commit.signature() == commit.signature()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the commit for epoch ", commit.epoch() + 1, " of group ", group_id,
+                         " was made by another process of member ", member_id_, " that has not saved it yet: retry"));
       }
     }
     // The service accepted a commit this member rejects: the group can no longer be trusted. The
@@ -586,7 +587,7 @@ class MemberClient::Impl {
     GroupSlot::Alarm alarm;
     alarm.epoch = commit.epoch();
     alarm.reason = own_leaf ? v1::ALARM_REASON_COMMIT_FOR_OWN_LEAF : v1::ALARM_REASON_COMMIT_REJECTED;
-    alarm.detail = Utf8Prefix(std::string(status.message()), kMaxAlarmDetailBytes);
+    alarm.detail = Utf8Prefix(std::string(status.message()), art::kMaxAlarmDetailBytes);
     alarm.commit = commit.SerializeAsString();
     slot.alarm = std::move(alarm);
     ART_RETURN_IF_ERROR(SaveGroup(group_id, slot));

@@ -32,6 +32,8 @@ inline constexpr std::string_view kPutStateMethod = "/art.v1.StateBlobs/PutState
 inline constexpr std::string_view kGetStateMethod = "/art.v1.StateBlobs/GetState";
 
 inline constexpr size_t kRequestNonceSize = 16;
+// The longest ReportAlarmRequest.detail the service takes (the reporter's error message).
+inline constexpr size_t kMaxAlarmDetailBytes = 1024;
 
 // The digest of each request's content, its MemberAuth excluded.
 Sha256Digest RequestDigest(const v1::PublishIdentityRequest& request);

@@ -34,9 +34,6 @@ absl::StatusOr<std::array<uint8_t, N>> StoredArray(const Bytes& value, std::stri
   return result;
 }
 
-// An alarm's detail is the reporter's error message: short, and bounded so a report stays small.
-constexpr size_t kMaxAlarmDetailBytes = 1024;
-
 absl::Status RequireMessage(bool present, std::string_view field) {
   if (present) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(std::string(field), " is required"));
@@ -529,9 +526,9 @@ absl::StatusOr<v1::ReportAlarmResponse> ServiceCore::ReportAlarm(const std::stri
     return absl::InvalidArgumentError(
         absl::StrCat("reason ", static_cast<int>(request.reason()), " is not an alarm reason"));
   }
-  if (request.detail().size() > kMaxAlarmDetailBytes) {
+  if (request.detail().size() > art::kMaxAlarmDetailBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("detail is ", request.detail().size(), " bytes; the limit is ", kMaxAlarmDetailBytes));
+        absl::StrCat("detail is ", request.detail().size(), " bytes; the limit is ", art::kMaxAlarmDetailBytes));
   }
   // The reporter held |reporter_leaf| in the epoch the commit was made from; that leaf's key signs.
   const art::LeafIndex reporter = request.reporter_leaf();

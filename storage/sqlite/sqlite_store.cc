@@ -3,7 +3,6 @@
 #include <pthread.h>
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -332,24 +331,21 @@ class SqliteStore final : public sql::SqlStore<SqliteDialect> {
   // own SAVEPOINT so that a body that fails (an aborted compare-and-swap, say) undoes only its own
   // changes. Nothing is acknowledged before the batch's COMMIT has returned.
   absl::Status RunWrite(absl::FunctionRef<absl::Status(Connection&)> body) override {
-    std::optional<absl::Status> body_status;
-    PendingWrite write;
-    write.run = [&](Connection& c) -> absl::Status {
-      body_status = body(c);
-      return *body_status;
-    };
+    PendingWrite write(body);
     RunInBatch(&write);
     // A body that failed on its own reports its own error; otherwise the batch's outcome decides.
-    if (body_status.has_value() && !body_status->ok()) return *body_status;
+    if (write.body_status.has_value() && !write.body_status->ok()) return *write.body_status;
     if (!write.commit_status.ok()) return write.commit_status;
-    if (!body_status.has_value()) return absl::InternalError("write did not run");
+    if (!write.body_status.has_value()) return absl::InternalError("write did not run");
     return absl::OkStatus();
   }
 
   // A write waiting for its batch. |done| is guarded by batch_mu_. Each has its own condition
   // variable, so that the end of a batch wakes only the writers it acknowledged.
   struct PendingWrite {
-    std::function<absl::Status(Connection&)> run;
+    explicit PendingWrite(absl::FunctionRef<absl::Status(Connection&)> body) : run(body) {}
+    absl::FunctionRef<absl::Status(Connection&)> run;
+    std::optional<absl::Status> body_status;  // Set once the body has run in a batch.
     absl::Status commit_status;  // Of the batch this write ran in.
     bool done = false;
     absl::CondVar changed;
@@ -399,7 +395,7 @@ class SqliteStore final : public sql::SqlStore<SqliteDialect> {
       for (size_t i = 0; status.ok() && i < batch.size(); ++i) {
         status = c.Control("SAVEPOINT write");
         if (!status.ok()) break;
-        absl::Status body = batch[i]->run(c);
+        const absl::Status& body = batch[i]->body_status.emplace(batch[i]->run(c));
         if (body.ok()) {
           status = c.Control("RELEASE write");
         } else {
